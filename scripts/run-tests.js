@@ -1,0 +1,40 @@
+#!/usr/bin/env node
+/*
+ * `npm test`: the whole suite on the embedded SQLite default, then again on PostgreSQL
+ * (TEST_DATABASE_URL, default postgres://127.0.0.1:5432/test). Ends with the plain line
+ * "N passed, N failed" that CI reads. Set ONEDOOR_TEST_DATABASES=sqlite to run one database.
+ */
+import { spawnSync } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+
+const databases = (process.env.ONEDOOR_TEST_DATABASES ?? 'sqlite,pg').split(',').map((s) => s.trim()).filter(Boolean)
+const pgUrl = process.env.TEST_DATABASE_URL ?? 'postgres://127.0.0.1:5432/test'
+const extraArgs = process.argv.slice(2)
+const workDir = mkdtempSync(path.join(tmpdir(), 'onedoor-tests-'))
+let passed = 0
+let failed = 0
+let pending = 0
+
+for (const database of databases) {
+  const statsFile = path.join(workDir, `${database}.json`)
+  process.stdout.write(`\n=== test suite on ${database === 'pg' ? `PostgreSQL (${pgUrl})` : 'SQLite'} ===\n`)
+  const result = spawnSync(process.execPath, [path.resolve('node_modules/mocha/bin/mocha.js'), ...extraArgs], {
+    stdio: 'inherit',
+    env: { ...process.env, NODE_ENV: 'test', ONEDOOR_TEST_DB: database, TEST_DATABASE_URL: pgUrl, ONEDOOR_TEST_STATS: statsFile },
+  })
+  let stats = {}
+  try {
+    stats = JSON.parse(readFileSync(statsFile, 'utf8'))
+  } catch {
+    // mocha died before reporting: count the run as one failure
+  }
+  passed += stats.passes ?? 0
+  failed += stats.failures ?? (result.status === 0 ? 0 : 1)
+  pending += stats.pending ?? 0
+  if (stats.failures === undefined && result.status !== 0) process.stdout.write(`mocha exited with status ${result.status} on ${database}\n`)
+}
+rmSync(workDir, { recursive: true, force: true })
+process.stdout.write(`\n${passed} passed, ${failed} failed${pending ? `, ${pending} skipped` : ''}\n`)
+process.exit(failed > 0 ? 1 : 0)

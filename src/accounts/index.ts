@@ -1,0 +1,5 @@
+export { createPersons, type Persons, type Person, type NewPerson, PASSWORD_MIN_LENGTH, PASSWORD_MAX_LENGTH } from './persons.js'
+export { createPasswordHasher, type PasswordHasher } from './passwords.js'
+export { parseIdNumber, maskIdNumber, idNumberCheckChar } from './id-number.js'
+export { parsePhone } from './phone.js'
+export { AccountError } from './errors.js'

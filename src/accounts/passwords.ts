@@ -1,0 +1,42 @@
+/*
+ * Password hashing with argon2id. Hashes run through a concurrency limit: argon2 shares
+ * libuv's thread pool with the SQLite driver and async crypto, and a burst of logins must
+ * not starve database reads.
+ */
+import argon2 from 'argon2'
+import { limitConcurrency } from '../shared/limit-concurrency.js'
+
+export interface PasswordSettings {
+  argon2: { memoryKiB: number; timeCost: number; parallelism: number }
+  maxConcurrentHashes: number
+}
+
+export type PasswordHasher = ReturnType<typeof createPasswordHasher>
+
+export function createPasswordHasher(settings: PasswordSettings) {
+  const limit = limitConcurrency(settings.maxConcurrentHashes)
+  const options = {
+    type: argon2.argon2id as 2,
+    memoryCost: settings.argon2.memoryKiB,
+    timeCost: settings.argon2.timeCost,
+    parallelism: settings.argon2.parallelism,
+  }
+  // Verified when the account does not exist, so that "unknown account" costs what "wrong password" costs.
+  const dummyHash = argon2.hash('onedoor-timing-equaliser', options)
+
+  return {
+    hash: (password: string) => limit(() => argon2.hash(normalise(password), options)),
+    verify: (hash: string, password: string) => limit(() => argon2.verify(hash, normalise(password))),
+    verifyNothing: async (password: string) => {
+      const hash = await dummyHash
+      await limit(() => argon2.verify(hash, normalise(password)))
+      return false as const
+    },
+    needsRehash: (hash: string) => argon2.needsRehash(hash, options),
+  }
+}
+
+/** NIST 800-63B: any Unicode, compared after NFKC normalisation. */
+export function normalise(password: string): string {
+  return password.normalize('NFKC')
+}

@@ -1,0 +1,21 @@
+import { createServices } from '../app.js'
+import { loadConfig, type Config } from '../config/index.js'
+import { createDb, migrateLatest } from '../store/db.js'
+
+export type Services = ReturnType<typeof createServices> & { config: Config }
+
+/** Opens the database from configuration, applies pending migrations, runs `work`, closes. */
+export async function withServices<T>(work: (services: Services) => Promise<T>): Promise<T> {
+  const config = loadConfig()
+  const db = createDb(config.db)
+  try {
+    await migrateLatest(db)
+    return await work({ ...createServices(config, db), config })
+  } finally {
+    await db.destroy()
+  }
+}
+
+export function printJson(value: unknown): void {
+  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`)
+}

@@ -1,0 +1,54 @@
+/*
+ * The `onedoor` command (also `npm run onedoor -- …`), on the same configuration as the
+ * server. Command names and flags are a contract that operators' scripts rely on:
+ * extend, never rename. Every failure prints one line and exits non-zero; nothing is
+ * written unless every input is valid.
+ */
+import { Command, CommanderError } from 'commander'
+import { ConfigError } from '../config/index.js'
+import { AppError } from '../shared/errors.js'
+import { clientCommands } from './client.js'
+import { keysCommands } from './keys.js'
+import { migrateCommand } from './migrate.js'
+import { personCommands } from './person.js'
+import { CliError } from './errors.js'
+
+export function buildCli(): Command {
+  const program = new Command('onedoor')
+    .description('OneDoor (一扇门): unified identity and single sign-on for Heilongjiang government services')
+    .showHelpAfterError()
+    .exitOverride()
+  migrateCommand(program)
+  clientCommands(program)
+  personCommands(program)
+  keysCommands(program)
+  return program
+}
+
+export async function runCli(argv: string[]): Promise<number> {
+  const program = buildCli()
+  program.configureOutput({ writeErr: (text) => process.stderr.write(text) })
+  try {
+    await program.parseAsync(argv, { from: 'user' })
+    return 0
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2
+    if (err instanceof ConfigError) {
+      process.stderr.write(`onedoor: ${err.message}\n`)
+      return 1
+    }
+    if (err instanceof AppError) {
+      process.stderr.write(`onedoor: ${err.code}: ${err.message}\n`)
+      return 1
+    }
+    if (err instanceof CliError) {
+      process.stderr.write(`onedoor: ${err.message}\n`)
+      return 1
+    }
+    process.stderr.write(`onedoor: unexpected error: ${(err as Error).message}\n`)
+    return 1
+  }
+}
+
+
+

@@ -1,0 +1,45 @@
+import type { Command } from 'commander'
+import { printJson, withServices } from './context.js'
+import { CliError } from './errors.js'
+
+interface PersonAddOptions {
+  name: string
+  idNumber: string
+  phone: string
+  password?: string
+  passwordStdin?: boolean
+  json?: boolean
+}
+
+export function personCommands(program: Command): void {
+  const person = program.command('person').description('natural persons (residents)')
+  person
+    .command('add')
+    .description('register a natural person')
+    .requiredOption('--name <name>', 'full name')
+    .requiredOption('--id-number <id>', 'resident ID number (18 characters, GB 11643)')
+    .requiredOption('--phone <phone>', 'mainland China mobile number')
+    .option('--password <password>', 'initial password (prefer --password-stdin: arguments are visible to other users)')
+    .option('--password-stdin', 'read the password from standard input')
+    .option('--json', 'print the result as JSON')
+    .action(async (options: PersonAddOptions) => {
+      if (options.password !== undefined && options.passwordStdin) throw new CliError('give either --password or --password-stdin, not both')
+      const password = options.passwordStdin ? await readStdin() : options.password
+      if (password === undefined) throw new CliError('a password is required: --password or --password-stdin')
+      await withServices(async ({ persons }) => {
+        const input = { name: options.name, idNumber: options.idNumber, phone: options.phone, password }
+        const { problems } = persons.validateNewPerson(input)
+        if (problems.length > 0) throw new CliError(problems.map((p) => `${p.code}: ${p.message}`).join('; '))
+        const created = await persons.registerPerson(input)
+        const result = { id: created.id, name: created.name, id_number: created.idNumberMasked, phone: created.phone, assurance_level: created.assuranceLevel }
+        if (options.json) return printJson(result)
+        process.stdout.write(`person ${created.id} created: ${created.name}, ${created.idNumberMasked}, ${created.phone}\n`)
+      })
+    })
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = []
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer)
+  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '')
+}

@@ -1,0 +1,2 @@
+export { loadConfig, redactConfig, ConfigError, PROJECT_ROOT, type LoadOptions } from './load.js'
+export type { Config } from './schema.js'

@@ -1,0 +1,59 @@
+/*
+ * Errors mapped in one place. Browsers get the error page; API callers get the OAuth error
+ * shape {error, error_description, request_id}. Unexpected errors answer server_error with
+ * a generic text and are logged with the request id; no stack trace reaches a user.
+ */
+import type { Context, Middleware } from 'koa'
+import { AppError } from '../shared/errors.js'
+import type { Renderer } from './render.js'
+
+interface OAuthLikeError {
+  status?: number
+  statusCode?: number
+  expose?: boolean
+  error?: string
+  error_description?: string
+  message?: string
+  code?: string
+  name?: string
+}
+
+export function errorHandler(renderer: Renderer): Middleware {
+  return async (ctx, next) => {
+    try {
+      await next()
+      if (ctx.status === 404 && ctx.body === undefined && ctx.respond !== false) {
+        respond(ctx, renderer, 404, 'not_found', 'The requested resource does not exist.')
+      }
+    } catch (caught) {
+      const err = caught as OAuthLikeError
+      const status = err.status ?? err.statusCode ?? 500
+      if (caught instanceof AppError && caught.expose) {
+        respond(ctx, renderer, status, caught.code, caught.message)
+      } else if (status < 500 && err.expose !== false) {
+        const code = err.error ?? (status === 404 ? 'not_found' : 'invalid_request')
+        respond(ctx, renderer, status, code, err.error_description ?? safeMessage(err, status))
+      } else {
+        ctx.state.log?.error({ err: caught }, 'unhandled error')
+        respond(ctx, renderer, 500, 'server_error', 'An unexpected error occurred. Please try again later.')
+      }
+    }
+  }
+}
+
+function safeMessage(err: OAuthLikeError, status: number): string {
+  // koa's own client errors (body too large, bad JSON) carry harmless messages.
+  return status < 500 && err.message ? err.message : 'The request could not be processed.'
+}
+
+export function respond(ctx: Context, renderer: Renderer, status: number, error: string, description: string): void {
+  ctx.status = status
+  ctx.set('cache-control', 'no-store')
+  if (ctx.accepts('json', 'html') === 'html') {
+    const t = renderer.translator(renderer.localeFor(ctx))
+    renderer.render(ctx, 'error', { title: t('error.title'), error, description: t(`error.codes.${error}`, { defaultValue: description }) })
+    ctx.status = status
+  } else {
+    ctx.body = { error, error_description: description, request_id: ctx.state.requestId }
+  }
+}

@@ -1,0 +1,1 @@
+export { createKeySet, type KeySet, type Jwk } from './key-set.js'

@@ -1,0 +1,21 @@
+import type { FindAccount } from 'oidc-provider'
+import type { Persons } from '../accounts/index.js'
+
+/** Claims for a person; which of them reach a client is decided by the granted scopes. */
+export function createFindAccount(persons: Persons): FindAccount {
+  return async (_ctx, sub) => {
+    const person = await persons.findPerson(sub)
+    if (!person) return undefined
+    return {
+      accountId: person.id,
+      async claims() {
+        return {
+          sub: person.id,
+          name: person.name,
+          phone_number: `+86${person.phone}`,
+          phone_number_verified: false,
+        }
+      },
+    }
+  }
+}

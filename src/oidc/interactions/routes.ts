@@ -1,0 +1,139 @@
+/*
+ * The sign-in flow's pages: login, then consent (oidc-provider's prompts, in that order).
+ * Each POST is bound to its interaction by the interaction cookie (SameSite=Lax), so a
+ * cross-site form cannot drive it.
+ */
+import { bodyParser } from '@koa/bodyparser'
+import Router from '@koa/router'
+import type { Context } from 'koa'
+import type Provider from 'oidc-provider'
+import type { Persons } from '../../accounts/index.js'
+import type { Renderer } from '../../http/render.js'
+import { errors } from 'oidc-provider'
+
+export interface InteractionDeps {
+  provider: () => Provider
+  persons: Persons
+  renderer: Renderer
+  onLogin?: (event: { accountId: string; clientId: string; ip: string }) => void
+  onLoginFailed?: (event: { clientId: string; ip: string }) => void
+}
+
+type Details = Awaited<ReturnType<Provider['interactionDetails']>>
+
+export function interactionRoutes(deps: InteractionDeps): Router {
+  const router = new Router({ prefix: '/interaction' })
+  const form = bodyParser({ enableTypes: ['form'], formLimit: '16kb' })
+
+  router.use(async (ctx, next) => {
+    ctx.set('cache-control', 'no-store')
+    try {
+      await next()
+    } catch (err) {
+      if (err instanceof errors.SessionNotFound) {
+        renderExpired(ctx)
+        return
+      }
+      throw err
+    }
+  })
+
+  router.get('/:uid', async (ctx) => {
+    const details = await deps.provider().interactionDetails(ctx.req, ctx.res)
+    await renderPrompt(ctx, details)
+  })
+
+  router.post('/:uid/login', form, async (ctx) => {
+    const details = await deps.provider().interactionDetails(ctx.req, ctx.res)
+    if (details.prompt.name !== 'login') return renderPrompt(ctx, details)
+    const { identifier, password } = formFields(ctx, ['identifier', 'password'])
+    const clientId = String(details.params.client_id)
+    const person = identifier && password ? await deps.persons.authenticateWithPassword(identifier, password) : undefined
+    if (!person) {
+      deps.onLoginFailed?.({ clientId, ip: ctx.ip })
+      ctx.status = 401
+      return renderLogin(ctx, details, { error: 'login.invalid', identifier })
+    }
+    deps.onLogin?.({ accountId: person.id, clientId, ip: ctx.ip })
+    await deps.provider().interactionFinished(ctx.req, ctx.res, { login: { accountId: person.id, amr: ['pwd'] } }, { mergeWithLastSubmission: false })
+  })
+
+  router.post('/:uid/confirm', form, async (ctx) => {
+    const provider = deps.provider()
+    const details = await provider.interactionDetails(ctx.req, ctx.res)
+    if (details.prompt.name !== 'consent' || !details.session) return renderPrompt(ctx, details)
+    const promptDetails = details.prompt.details as { missingOIDCScope?: string[]; missingOIDCClaims?: string[]; missingResourceScopes?: Record<string, string[]> }
+    const grant = details.grantId
+      ? await provider.Grant.find(details.grantId)
+      : new provider.Grant({ accountId: details.session.accountId, clientId: String(details.params.client_id) })
+    if (!grant) throw new errors.SessionNotFound('grant not found')
+    if (promptDetails.missingOIDCScope) grant.addOIDCScope(promptDetails.missingOIDCScope.join(' '))
+    if (promptDetails.missingOIDCClaims) grant.addOIDCClaims(promptDetails.missingOIDCClaims)
+    for (const [indicator, scopes] of Object.entries(promptDetails.missingResourceScopes ?? {})) grant.addResourceScope(indicator, scopes.join(' '))
+    const grantId = await grant.save()
+    await provider.interactionFinished(ctx.req, ctx.res, { consent: details.grantId ? {} : { grantId } }, { mergeWithLastSubmission: true })
+  })
+
+  router.post('/:uid/abort', form, async (ctx) => {
+    await deps.provider().interactionDetails(ctx.req, ctx.res)
+    await deps.provider().interactionFinished(ctx.req, ctx.res, { error: 'access_denied', error_description: 'End-User aborted interaction' }, { mergeWithLastSubmission: false })
+  })
+
+  return router
+
+  async function renderPrompt(ctx: Context, details: Details): Promise<void> {
+    if (details.prompt.name === 'login') return renderLogin(ctx, details, {})
+    if (details.prompt.name === 'consent') return renderConsent(ctx, details)
+    ctx.status = 400
+    const t = deps.renderer.translator(localeOf(ctx, details))
+    deps.renderer.render(ctx, 'error', { locale: localeOf(ctx, details), title: t('error.title'), error: 'invalid_request', description: t('error.codes.invalid_request') })
+  }
+
+  async function renderLogin(ctx: Context, details: Details, extra: { error?: string; identifier?: string }) {
+    const locale = localeOf(ctx, details)
+    const client = await deps.provider().Client.find(String(details.params.client_id))
+    deps.renderer.render(ctx, 'login', {
+      locale,
+      title: deps.renderer.translator(locale)('login.title'),
+      uid: details.uid,
+      clientName: client?.clientName ?? client?.clientId,
+      identifier: extra.identifier ?? (typeof details.params.login_hint === 'string' ? details.params.login_hint : ''),
+      error: extra.error,
+    })
+  }
+
+  async function renderConsent(ctx: Context, details: Details) {
+    const locale = localeOf(ctx, details)
+    const client = await deps.provider().Client.find(String(details.params.client_id))
+    const promptDetails = details.prompt.details as { missingOIDCScope?: string[]; missingOIDCClaims?: string[] }
+    deps.renderer.render(ctx, 'consent', {
+      locale,
+      title: deps.renderer.translator(locale)('consent.title'),
+      uid: details.uid,
+      clientName: client?.clientName ?? client?.clientId,
+      scopes: (promptDetails.missingOIDCScope ?? []).filter((s) => s !== 'openid'),
+      claims: promptDetails.missingOIDCClaims ?? [],
+    })
+  }
+
+  function localeOf(ctx: Context, details: Details) {
+    return deps.renderer.localeFor(ctx, typeof details.params.ui_locales === 'string' ? details.params.ui_locales : undefined)
+  }
+
+  function renderExpired(ctx: Context) {
+    const locale = deps.renderer.localeFor(ctx)
+    const t = deps.renderer.translator(locale)
+    ctx.status = 400
+    deps.renderer.render(ctx, 'expired', { locale, title: t('expired.title') })
+  }
+}
+
+function formFields<K extends string>(ctx: Context, names: K[]): Record<K, string> {
+  const body = (ctx.request as unknown as { body?: Record<string, unknown> }).body ?? {}
+  const out = {} as Record<K, string>
+  for (const name of names) {
+    const value = body[name]
+    out[name] = typeof value === 'string' ? value : ''
+  }
+  return out
+}

@@ -1,0 +1,66 @@
+/*
+ * The oidc-provider instance behind OneDoor, held so that it can be replaced when the key set
+ * changes: every node polls the key-set version and rebuilds its provider after a rotation
+ * made anywhere (CLI or another node). All provider state lives in the database, so an
+ * in-flight sign-in continues on the new instance.
+ */
+import Provider, { errors, type Configuration } from 'oidc-provider'
+import type { Context } from 'koa'
+import type { Logger } from 'pino'
+import type { Config } from '../config/index.js'
+import type { Jwk } from '../keys/index.js'
+import { buildConfiguration, type ConfigurationDeps } from './configuration.js'
+
+export interface ProviderHostDeps extends Omit<ConfigurationDeps, 'jwks'> {
+  config: Config
+  logger: Logger
+  loadJwks: () => Promise<Jwk[]>
+  keyVersion: () => Promise<string>
+  /** Provider events worth keeping (back-channel deliveries, server errors). */
+  attachEvents: (provider: Provider) => void
+}
+
+export type ProviderHost = Awaited<ReturnType<typeof createProviderHost>>
+
+export async function createProviderHost(deps: ProviderHostDeps) {
+  let current = await build()
+  let version = await deps.keyVersion()
+  let handler = current.callback()
+
+  return {
+    get provider(): Provider {
+      return current
+    },
+    /** Hands the request to the provider (koa middleware, last in the chain). */
+    async handle(ctx: Context): Promise<void> {
+      ctx.respond = false
+      await handler(ctx.req, ctx.res)
+    },
+    /** Rebuilds the provider if the key set changed since it was built; returns whether it did. */
+    async reloadIfKeysChanged(): Promise<boolean> {
+      const latest = await deps.keyVersion()
+      if (latest === version) return false
+      const next = await build()
+      current = next
+      handler = next.callback()
+      version = latest
+      deps.logger.info({ keys: latest.split(',').length }, 'signing keys reloaded')
+      return true
+    },
+  }
+
+  async function build(): Promise<Provider> {
+    const configuration: Configuration = buildConfiguration(deps.config, { ...deps, jwks: await deps.loadJwks() })
+    const provider = new Provider(deps.config.issuer, configuration)
+    provider.proxy = deps.config.trustProxy
+    deps.attachEvents(provider)
+    return provider
+  }
+}
+
+/** Thrown by the adapter when a concurrent redemption already consumed a code or refresh token. */
+export function rejectConcurrentConsume(model: string): never {
+  throw new errors.InvalidGrant(`${model === 'AuthorizationCode' ? 'authorization code' : 'token'} already consumed`)
+}
+
+export { errors as oidcErrors }

@@ -1,0 +1,100 @@
+/*
+ * The database handle. SQLite is the embedded default (one file under dataDir, WAL mode);
+ * a postgres:// URL selects PostgreSQL for multi-node deployments. Every dialect quirk
+ * stays in src/store/.
+ */
+import { mkdirSync } from 'node:fs'
+import { userInfo } from 'node:os'
+import path from 'node:path'
+import knexFactory, { type Knex } from 'knex'
+import pg from 'pg'
+import type { Config } from '../config/index.js'
+import { PROJECT_ROOT } from '../config/index.js'
+
+// PostgreSQL returns int8 as strings by default; our int8 columns hold epoch milliseconds.
+pg.types.setTypeParser(20, (value: string) => Number.parseInt(value, 10))
+
+export type Db = Knex
+
+export function createDb(dbConfig: Config['db']): Db {
+  if (dbConfig.client === 'pg') {
+    return knexFactory({
+      client: 'pg',
+      connection: withDefaultUser(dbConfig.url),
+      searchPath: dbConfig.schema ? [dbConfig.schema] : undefined,
+      pool: { min: 0, max: dbConfig.poolMax },
+      acquireConnectionTimeout: 10_000,
+    })
+  }
+  const filename = sqliteFilename(dbConfig.url)
+  if (filename !== ':memory:') mkdirSync(path.dirname(filename), { recursive: true })
+  return knexFactory({
+    client: 'sqlite3',
+    connection: { filename },
+    useNullAsDefault: true,
+    // One connection: SQLite has one writer, and a single connection keeps transactions simple.
+    pool: {
+      min: 1,
+      max: 1,
+      afterCreate(conn: SqliteConnection, done: (err: Error | null, conn: unknown) => void) {
+        const pragmas = [
+          'PRAGMA journal_mode = WAL',
+          `PRAGMA synchronous = ${dbConfig.sqliteSynchronous}`,
+          'PRAGMA foreign_keys = ON',
+          'PRAGMA busy_timeout = 5000',
+        ]
+        conn.exec(pragmas.join(';'), (err) => done(err, conn))
+      },
+    },
+  })
+}
+
+/**
+ * postgres://host/db without a user name: use the operating-system user, as psql and libpq do
+ * (the pg driver only reads $USER, which service managers often leave unset).
+ */
+function withDefaultUser(url: string): string {
+  const parsed = new URL(url)
+  if (parsed.username || process.env.PGUSER) return url
+  parsed.username = userInfo().username
+  return parsed.toString()
+}
+
+interface SqliteConnection {
+  exec(sql: string, callback: (err: Error | null) => void): void
+}
+
+export function sqliteFilename(url: string): string {
+  const file = url.replace(/^sqlite:(\/\/)?/, '')
+  return file === ':memory:' || path.isAbsolute(file) ? file : path.resolve(PROJECT_ROOT, file)
+}
+
+export const MIGRATIONS_DIR = path.join(PROJECT_ROOT, 'migrations')
+
+export async function migrateLatest(db: Db): Promise<string[]> {
+  await ensureSchema(db)
+  const [, applied] = await db.migrate.latest({ directory: MIGRATIONS_DIR, loadExtensions: ['.ts'] })
+  return applied as string[]
+}
+
+export async function migrateRollbackAll(db: Db): Promise<string[]> {
+  const [, rolledBack] = await db.migrate.rollback({ directory: MIGRATIONS_DIR, loadExtensions: ['.ts'] }, true)
+  return rolledBack as string[]
+}
+
+/** Creates the configured PostgreSQL schema on first use. */
+async function ensureSchema(db: Db): Promise<void> {
+  const searchPath = (db.client.config as { searchPath?: string[] }).searchPath
+  if (db.client.config.client === 'pg' && searchPath?.[0]) {
+    await db.raw('create schema if not exists ??', [searchPath[0]])
+  }
+}
+
+export async function pingDb(db: Db): Promise<boolean> {
+  try {
+    await db.raw('select 1')
+    return true
+  } catch {
+    return false
+  }
+}

@@ -1,0 +1,11 @@
+/* Driver errors mapped once: SQLite and PostgreSQL spell a unique violation differently. */
+export function isUniqueViolation(err: unknown): boolean {
+  const e = err as { code?: string; errno?: number; message?: string }
+  return e?.code === '23505' || e?.code === 'SQLITE_CONSTRAINT_UNIQUE' || (e?.code === 'SQLITE_CONSTRAINT' && /UNIQUE/.test(e.message ?? ''))
+}
+
+/** Connection-level failures: the database is down or unreachable, not a bad query. */
+export function isConnectionError(err: unknown): boolean {
+  const e = err as { code?: string; name?: string }
+  return ['ECONNREFUSED', 'ECONNRESET', '57P01', '57P03', 'ETIMEDOUT'].includes(e?.code ?? '') || e?.name === 'KnexTimeoutError'
+}
