@@ -11,7 +11,10 @@ import path from 'node:path'
 
 const databases = (process.env.ONEDOOR_TEST_DATABASES ?? 'sqlite,pg').split(',').map((s) => s.trim()).filter(Boolean)
 const pgUrl = process.env.TEST_DATABASE_URL ?? 'postgres://127.0.0.1:5432/test'
+// Files or globs given on the command line replace the default spec: `npm test -- test/unit/x.test.ts`.
 const extraArgs = process.argv.slice(2)
+const hasSpec = extraArgs.some((arg) => !arg.startsWith('-'))
+const mochaArgs = hasSpec ? extraArgs : [...extraArgs, 'test/**/*.test.ts']
 const workDir = mkdtempSync(path.join(tmpdir(), 'onedoor-tests-'))
 let passed = 0
 let failed = 0
@@ -20,7 +23,7 @@ let pending = 0
 for (const database of databases) {
   const statsFile = path.join(workDir, `${database}.json`)
   process.stdout.write(`\n=== test suite on ${database === 'pg' ? `PostgreSQL (${pgUrl})` : 'SQLite'} ===\n`)
-  const result = spawnSync(process.execPath, [path.resolve('node_modules/mocha/bin/mocha.js'), ...extraArgs], {
+  const result = spawnSync(process.execPath, [path.resolve('node_modules/mocha/bin/mocha.js'), ...mochaArgs], {
     stdio: 'inherit',
     env: { ...process.env, NODE_ENV: 'test', ONEDOOR_TEST_DB: database, TEST_DATABASE_URL: pgUrl, ONEDOOR_TEST_STATS: statsFile },
   })
