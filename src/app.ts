@@ -10,6 +10,7 @@ import Koa from 'koa'
 import type { Logger } from 'pino'
 import { createPasswordHasher, createPersons } from './accounts/index.js'
 import type { Config } from './config/index.js'
+import { createAssuranceFlow, createAssuranceServices } from './assurance-wiring.js'
 import { errorHandler } from './http/errors.js'
 import { healthRoutes } from './http/health.js'
 import { createLogger } from './http/logger.js'
@@ -17,6 +18,9 @@ import { createRenderer, VIEWS_DIR } from './http/render.js'
 import { requestContext } from './http/request-id.js'
 import { securityHeaders } from './http/security.js'
 import { createKeySet } from './keys/index.js'
+import { createDivisions, type FederationDeps } from './federation/index.js'
+import { createClientValidator, prepareClient } from './oidc/index.js'
+import { createDivisionStore } from './store/divisions.js'
 import {
   createEventAttacher,
   createFindAccount,
@@ -30,14 +34,25 @@ import { keyFromBase64 } from './shared/crypto.js'
 import { createClientStore } from './store/clients.js'
 import { createDb, migrateLatest, pingDb, type Db } from './store/db.js'
 import { createLogoutDeliveryStore } from './store/logout-deliveries.js'
+import { createSingleLogout } from './logout/index.js'
+import { createLogoutQueueStore } from './store/logout-queue.js'
+import { createSessionStore } from './store/oidc-sessions.js'
 import { createAdapterClass, deleteExpiredPayloads } from './store/oidc-adapter.js'
 import { createPersonStore } from './store/persons.js'
+import { createAccountSessionStore } from './store/account-sessions.js'
+import { createRateLimitStore } from './store/rate-limits.js'
+import { createSmsStore } from './store/sms.js'
+import { createIdentityPages, createSignInLimits } from './identity-wiring.js'
+import type { AccountExtension } from './account/index.js'
 import { createSigningKeyStore } from './store/signing-keys.js'
+import { createAdminWiring, createAuditServices } from './admin/wiring.js'
 
 export interface OneDoorOptions {
   logger?: Logger
   /** Existing database handle (tests share one); otherwise one is created from config.db. */
   db?: Db
+  /** More pages under /account (tests of the account centre's extension hook). */
+  accountExtensions?: AccountExtension[]
 }
 
 export type OneDoor = Awaited<ReturnType<typeof createOneDoor>>
@@ -54,14 +69,37 @@ export function createServices(config: Config, db: Db) {
     retiredKeyLifetimeMs: (Math.max(config.tokens.idTokenSeconds, config.tokens.accessTokenSeconds) + 300) * 1000,
   })
   const passwords = createPasswordHasher(config.passwords)
+  const rateLimits = createRateLimitStore(db)
   const persons = createPersons({
     store: createPersonStore(db),
     passwords,
     piiEncryptionKey: keyFromBase64(config.secrets.piiEncryptionKey),
     piiBlindIndexKey: keyFromBase64(config.secrets.piiBlindIndexKey),
+    // Identity (issue 3): failed sign-ins per identifier and per IP, counted in the database.
+    signInLimits: createSignInLimits(config, rateLimits),
   })
   const logoutDeliveries = createLogoutDeliveryStore(db)
-  return { db, clients, keySet, passwords, persons, logoutDeliveries }
+  // Federation (issue 4): division tree and what the manifest sync / onboarding need.
+  const divisions = createDivisions(createDivisionStore(db))
+  const auditServices = createAuditServices(config, db)
+  const federation: FederationDeps = {
+    issuer: config.issuer,
+    audit: auditServices.audit,
+    clients,
+    divisions,
+    prepareSystem: (input, options) => prepareClient({ config, loadJwks: keySet.loadSigningJwks }, input, options),
+    // Signing keys decide which algorithms client metadata may name; a fresh database gets its
+    // keys here, as the server would at its first start.
+    createValidator: async () => {
+      await keySet.ensureKeys()
+      return createClientValidator(config, await keySet.loadSigningJwks())
+    },
+  }
+  return { db, clients, keySet, passwords, persons, logoutDeliveries, divisions, federation, rateLimits, smsStore: createSmsStore(db), accountSessions: createAccountSessionStore(db),
+    // Identity (issue 3, identity-B): TOTP, assurance levels, enterprises and mandates.
+    ...createAssuranceServices(config, db, persons, clients),
+    // Administration (issue 5): audit trail and admin rows.
+    ...auditServices }
 }
 
 export async function createOneDoor(config: Config, options: OneDoorOptions = {}) {
@@ -74,16 +112,34 @@ export async function createOneDoor(config: Config, options: OneDoorOptions = {}
   if (createdKeys > 0) logger.info({ created: createdKeys }, 'signing keys generated')
 
   const renderer = await createRenderer()
+  // Single logout (issue 4): takes over the provider's back-channel sending on every provider build.
+  const logout = createSingleLogout({
+    provider: () => host.provider,
+    queue: createLogoutQueueStore(db),
+    sessions: createSessionStore(db),
+    settings: config.backchannelLogout,
+    logger,
+  })
+  // Administration and audit trail (issue 5): provider events and sign-ins go to the audit trail.
+  const admin = createAdminWiring({ config, logger, renderer, services, endSessions: (id) => logout.signOutEverywhere(id) })
+  const attachEvents = createEventAttacher({ logger, audit: admin.sink })
+  // Identity (issue 3, identity-B): interaction policy (identity, assurance prompts), their pages, token claims.
+  const assuranceFlow = createAssuranceFlow(services, { renderer, provider: () => host.provider, logger })
   const host = await createProviderHost({
     config,
     logger,
     adapter: createAdapterClass({ db, clients: services.clients, onConsumeConflict: rejectConcurrentConsume }) as never,
     findAccount: createFindAccount(services.persons),
+    policy: assuranceFlow.policy,
+    identityClaims: assuranceFlow.identityClaims,
     fetch: createOutboundFetch({ backchannelLogoutHosts: services.clients.backchannelLogoutHosts, timeoutMs: config.backchannelLogout.timeoutMs }),
     pages: createProviderPages(renderer),
     loadJwks: services.keySet.loadSigningJwks,
     keyVersion: services.keySet.version,
-    attachEvents: createEventAttacher({ logger, recordLogoutDelivery: services.logoutDeliveries.record }),
+    attachEvents: (provider) => {
+      attachEvents(provider)
+      logout.attach(provider)
+    },
   })
 
   let shuttingDown = false
@@ -101,27 +157,57 @@ export async function createOneDoor(config: Config, options: OneDoorOptions = {}
     },
   }))
   app.use(staticAssets())
+  app.use(homePage(renderer))
   const interactions = interactionRoutes({
     provider: () => host.provider,
     persons: services.persons,
     renderer,
-    onLogin: (e) => logger.info({ event: 'login.succeeded', accountId: e.accountId, clientId: e.clientId }, 'sign-in'),
-    onLoginFailed: (e) => logger.info({ event: 'login.failed', clientId: e.clientId }, 'sign-in failed'),
+    onLogin: (e) => {
+      logger.info({ event: 'login.succeeded', accountId: e.accountId, clientId: e.clientId }, 'sign-in')
+      admin.onLogin(e)
+    },
+    onLoginFailed: (e) => {
+      logger.info({ event: 'login.failed', clientId: e.clientId }, 'sign-in failed')
+      admin.onLoginFailed(e)
+    },
+    prompts: assuranceFlow.prompts,
+    extend: assuranceFlow.extendInteractions,
   })
   app.use(interactions.routes())
   app.use(interactions.allowedMethods())
+  // Identity (issue 3): registration, SMS sign-in, password reset, privacy notice, account centre.
+  const endOneSession = (personId: string, uid: string) =>
+    logout.endSession(uid, { accountId: personId }).then(
+      () => true,
+      (err: { code?: string }) => {
+        if (err?.code === 'LOGOUT_SESSION_NOT_FOUND') return false
+        throw err
+      },
+    )
+  const identity = createIdentityPages(config, services, { logger, renderer, provider: () => host.provider, signOutEverywhere: (id) => logout.signOutEverywhere(id), endSession: endOneSession, accountExtensions: [...assuranceFlow.accountExtensions, ...(options.accountExtensions ?? [])], accountClosureHooks: [services.forgetPerson] })
+  await identity.ready()
+  for (const router of identity.routers) {
+    app.use(router.routes())
+    app.use(router.allowedMethods())
+  }
+  await admin.ready()
+  for (const router of admin.routers) {
+    app.use(router.routes())
+    app.use(router.allowedMethods())
+  }
   app.use((ctx) => host.handle(ctx))
 
   const timers = [
     setInterval(() => void host.reloadIfKeysChanged().catch((err) => logger.error({ err }, 'key reload failed')), config.keys.reloadIntervalSeconds * 1000),
     setInterval(() => void runCleanup().catch((err) => logger.error({ err }, 'cleanup failed')), config.jobs.cleanupIntervalSeconds * 1000),
+    setInterval(() => void logout.runRetries().catch((err) => logger.error({ err }, 'logout retry run failed')), config.backchannelLogout.retry.intervalSeconds * 1000),
   ]
   for (const timer of timers) timer.unref()
 
   let server: http.Server | undefined
 
   async function runCleanup(): Promise<number> {
-    const deleted = await deleteExpiredPayloads(db)
+    const deleted = (await deleteExpiredPayloads(db)) + (await services.rateLimits.deleteExpired()) + (await services.smsStore.deleteExpired(Date.now())) + (await services.mfaStore.deleteExpiredAttempts(Date.now()))
     if (deleted > 0) logger.info({ deleted }, 'expired rows removed')
     return deleted
   }
@@ -134,6 +220,7 @@ export async function createOneDoor(config: Config, options: OneDoorOptions = {}
     services,
     host,
     runCleanup,
+    logout,
     get provider() {
       return host.provider
     },
@@ -154,12 +241,26 @@ export async function createOneDoor(config: Config, options: OneDoorOptions = {}
       if (server) {
         const closing = new Promise<void>((resolve) => server!.close(() => resolve()))
         server.closeIdleConnections()
+        // Keep-alive connections become idle as their last response ends; close them then,
+        // instead of waiting for the keep-alive timeout.
+        const sweep = setInterval(() => server?.closeIdleConnections(), 50)
         const force = setTimeout(() => server?.closeAllConnections(), graceMs)
         await closing
+        clearInterval(sweep)
         clearTimeout(force)
       }
+      await logout.drain()
       if (ownsDb) await db.destroy()
     },
+  }
+}
+
+/** The front door: where to go for the account centre, administration and integration. */
+function homePage(renderer: Awaited<ReturnType<typeof createRenderer>>): Koa.Middleware {
+  return async (ctx, next) => {
+    if (ctx.path !== '/' || ctx.method !== 'GET') return next()
+    const locale = renderer.localeFor(ctx)
+    renderer.render(ctx, 'home', { locale, title: renderer.translator(locale)('home.title') })
   }
 }
 

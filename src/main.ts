@@ -49,7 +49,7 @@ function banner(issuer: string, database: string, port: number): string {
     listening  port ${port}
 
   Next steps:
-    npm run onedoor -- person add --name 张三 --id-number 230102199001011237 --phone 13800138000 --password-stdin
+    npm run onedoor -- person add --name 张三 --id-number 230102199001011230 --phone 13800138000 --password-stdin
     npm run onedoor -- client add --name "Demo portal" --redirect-uri http://localhost:8080/callback
   then point the portal's OIDC library at the discovery URL above.
 

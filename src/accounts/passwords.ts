@@ -5,6 +5,7 @@
  */
 import argon2 from 'argon2'
 import { limitConcurrency } from '../shared/limit-concurrency.js'
+import { legacyFormatOf, verifyLegacyHash } from './legacy-hashes.js'
 
 export interface PasswordSettings {
   argon2: { memoryKiB: number; timeCost: number; parallelism: number }
@@ -26,13 +27,15 @@ export function createPasswordHasher(settings: PasswordSettings) {
 
   return {
     hash: (password: string) => limit(() => argon2.hash(normalise(password), options)),
-    verify: (hash: string, password: string) => limit(() => argon2.verify(hash, normalise(password))),
+    // Imported accounts (issue 4) may still hold a legacy hash until their first sign-in.
+    verify: (hash: string, password: string) =>
+      limit(() => (legacyFormatOf(hash) ? verifyLegacyHash(hash, password) : argon2.verify(hash, normalise(password)))),
     verifyNothing: async (password: string) => {
       const hash = await dummyHash
       await limit(() => argon2.verify(hash, normalise(password)))
       return false as const
     },
-    needsRehash: (hash: string) => argon2.needsRehash(hash, options),
+    needsRehash: (hash: string) => legacyFormatOf(hash) !== undefined || argon2.needsRehash(hash, options),
   }
 }
 

@@ -1,28 +1,48 @@
 /*
  * Natural persons: registration and password sign-in. ID numbers are sealed at rest and
  * found through a keyed blind index; they never appear in sub, logs, URLs or error messages.
+ * Other identity documents (permits, passports) are stored the same way with their type.
+ * Failed sign-ins are counted per identifier and per IP in shared counters; an identifier that
+ * matches no account is counted and throttled exactly like one that does.
  */
 import { blindIndex, open, seal } from '../shared/crypto.js'
 import { newId } from '../shared/ids.js'
 import type { PersonRow, PersonStore } from '../store/persons.js'
+import type { AppError } from '../shared/errors.js'
+import { isDocumentType, maskDocument, parseDocument, type DocumentType } from './documents.js'
 import { AccountError } from './errors.js'
-import { maskIdNumber, parseIdNumber } from './id-number.js'
+import { parseIdNumber } from './id-number.js'
+import { checkPassword, PASSWORD_POLICIES, personContextWords, type PasswordPolicy } from './password-policy.js'
 import type { PasswordHasher } from './passwords.js'
 import { parsePhone } from './phone.js'
+import type { RateLimiter } from './rate-limiter.js'
 
 export interface PersonsDeps {
   store: PersonStore
   passwords: PasswordHasher
   piiEncryptionKey: Buffer
   piiBlindIndexKey: Buffer
+  /** Failed sign-in limits (absent in the CLI, which signs nobody in). */
+  signInLimits?: { perAccount: RateLimiter; perIp: RateLimiter }
+  /** Password policy for residents; PASSWORD_POLICIES.person unless given. */
+  passwordPolicy?: PasswordPolicy
   now?: () => number
 }
 
 export interface NewPerson {
   name: string
+  /** The document number (a resident ID number unless documentType says otherwise). */
   idNumber: string
   phone: string
   password: string
+  documentType?: DocumentType | string
+  /** ISO 3166-1 alpha-3 issuing country, passports only. */
+  documentCountry?: string
+}
+
+/** Where a sign-in attempt comes from; the IP has a failure allowance of its own. */
+export interface SignInContext {
+  ip?: string
 }
 
 export interface Person {
@@ -32,6 +52,8 @@ export interface Person {
   phone: string
   assuranceLevel: number
   createdAt: number
+  documentType: DocumentType
+  phoneVerified: boolean
 }
 
 export const PASSWORD_MIN_LENGTH = 8
@@ -39,24 +61,66 @@ export const PASSWORD_MAX_LENGTH = 128
 
 export function createPersons(deps: PersonsDeps) {
   const now = deps.now ?? Date.now
-  return { registerPerson, authenticateWithPassword, findPerson, revealIdNumber, validateNewPerson }
+  const policy = deps.passwordPolicy ?? PASSWORD_POLICIES.person
+  return {
+    registerPerson,
+    authenticateWithPassword,
+    findPerson,
+    findPersonByPhone,
+    revealIdNumber,
+    validateNewPerson,
+    checkNewPassword,
+    verifyPassword,
+    setPassword,
+    closePerson,
+    recordSignInFailure,
+    isSignInThrottled,
+    signInSubject,
+    clearSignInFailures,
+    markPhoneVerified: (personId: string) => deps.store.markPhoneVerified(personId, now()),
+    passwordPolicy: policy,
+  }
 
   /** Checks every field and returns all problems at once (CLI and pages show them together). */
   function validateNewPerson(input: NewPerson) {
-    const problems = []
+    const problems: AppError[] = []
     const name = input.name?.trim() ?? ''
-    if (name.length < 1 || name.length > 100) problems.push(AccountError.NAME_INVALID())
-    const idNumber = parseIdNumber(input.idNumber ?? '')
-    if (!idNumber.ok) problems.push(AccountError.ID_NUMBER_INVALID({ problem: idNumber.problem }))
+    if (name.length < 1 || name.length > 100 || /[\u0000-\u001f<>]/.test(name)) problems.push(AccountError.NAME_INVALID())
+    const type = input.documentType ?? 'resident_id'
+    let documentNumber = ''
+    let indexPurpose = 'id-number'
+    if (!isDocumentType(type)) {
+      problems.push(AccountError.DOCUMENT_TYPE_INVALID())
+    } else {
+      const document = parseDocument(type, input.idNumber ?? '', input.documentCountry)
+      if (!document.ok) {
+        problems.push(type === 'resident_id' ? AccountError.ID_NUMBER_INVALID({ problem: document.problem }) : AccountError.DOCUMENT_INVALID({ problem: document.problem }))
+      } else {
+        documentNumber = document.value.number
+        indexPurpose = document.value.indexPurpose
+      }
+    }
     const phone = parsePhone(input.phone ?? '')
     if (!phone.ok) problems.push(AccountError.PHONE_INVALID())
-    const length = [...(input.password ?? '').normalize('NFKC')].length
-    if (length < PASSWORD_MIN_LENGTH) problems.push(AccountError.PASSWORD_TOO_SHORT())
-    if (length > PASSWORD_MAX_LENGTH) problems.push(AccountError.PASSWORD_TOO_LONG())
-    return { problems, name, idNumber: idNumber.ok ? idNumber.value : '', phone: phone.ok ? phone.value : '' }
+    problems.push(...checkPassword(policy, input.password ?? '', personContextWords({ name, phone: phone.ok ? phone.value : input.phone, documentNumber: documentNumber || input.idNumber })))
+    return {
+      problems,
+      name,
+      documentType: (isDocumentType(type) ? type : 'resident_id') as DocumentType,
+      idNumber: documentNumber,
+      indexPurpose,
+      phone: phone.ok ? phone.value : '',
+    }
   }
 
-  async function registerPerson(input: NewPerson): Promise<Person> {
+  /** Problems with a new password for an existing person (change, reset). */
+  async function checkNewPassword(personId: string, password: string): Promise<AppError[]> {
+    const row = await deps.store.findById(personId)
+    const documentNumber = row && row.closedAt === null ? open(deps.piiEncryptionKey, row.idNumberSealed, `id-number:${row.id}`) : undefined
+    return checkPassword(policy, password, personContextWords({ name: row?.name, phone: row?.phone, documentNumber }))
+  }
+
+  async function registerPerson(input: NewPerson, options: { phoneVerified?: boolean } = {}): Promise<Person> {
     const checked = validateNewPerson(input)
     if (checked.problems.length > 0) throw checked.problems[0]
     const id = newId()
@@ -65,14 +129,17 @@ export function createPersons(deps: PersonsDeps) {
       id,
       name: checked.name,
       idNumberSealed: seal(deps.piiEncryptionKey, checked.idNumber, `id-number:${id}`),
-      idNumberIndex: indexOf(checked.idNumber),
-      idNumberMasked: maskIdNumber(checked.idNumber),
+      idNumberIndex: blindIndex(deps.piiBlindIndexKey, checked.idNumber, checked.indexPurpose),
+      idNumberMasked: maskDocument(checked.idNumber),
       phone: checked.phone,
       passwordHash: await deps.passwords.hash(input.password),
       assuranceLevel: 1,
       createdAt: at,
       updatedAt: at,
       disabledAt: null,
+      documentType: checked.documentType,
+      phoneVerifiedAt: options.phoneVerified ? at : null,
+      closedAt: null,
     }
     if (!(await deps.store.insert(row))) throw AccountError.ALREADY_EXISTS()
     return toPerson(row)
@@ -83,17 +150,106 @@ export function createPersons(deps: PersonsDeps) {
    * account, disabled account and wrong password all return undefined after one argon2
    * verification, so neither the answer nor its timing tells them apart.
    */
-  async function authenticateWithPassword(identifier: string, password: string): Promise<Person | undefined> {
-    const row = await findRowByIdentifier(identifier ?? '')
-    if (!row || row.disabledAt !== null) {
+  async function authenticateWithPassword(identifier: string, password: string, context: SignInContext = {}): Promise<Person | undefined> {
+    const subject = signInSubject(identifier ?? '')
+    if (await isSignInThrottled(subject, context)) {
+      // Same work as a real check, so a throttled answer is not faster than a wrong password.
       await deps.passwords.verifyNothing(password ?? '')
+      throw AccountError.SIGN_IN_THROTTLED()
+    }
+    const row = await findRowByIdentifier(identifier ?? '')
+    if (!row || row.disabledAt !== null || !row.passwordHash) {
+      await deps.passwords.verifyNothing(password ?? '')
+      await recordSignInFailure(subject, context)
       return undefined
     }
-    if (!(await deps.passwords.verify(row.passwordHash, password ?? ''))) return undefined
+    if (!(await deps.passwords.verify(row.passwordHash, password ?? ''))) {
+      await recordSignInFailure(subject, context)
+      return undefined
+    }
+    await deps.signInLimits?.perAccount.reset(subject)
     if (deps.passwords.needsRehash(row.passwordHash)) {
       await deps.store.updatePasswordHash(row.id, await deps.passwords.hash(password))
     }
     return toPerson(row)
+  }
+
+  /**
+   * The throttling subject for an identifier: the phone, or the blind index of a document
+   * number, or (for anything else) the normalised text, so unknown identifiers are counted too.
+   */
+  function signInSubject(identifier: string): string {
+    const phone = parsePhone(identifier)
+    if (phone.ok) return `phone:${phone.value}`
+    const idNumber = parseIdNumber(identifier)
+    if (idNumber.ok) return `document:${indexOf(idNumber.value)}`
+    return `other:${identifier.trim().toUpperCase()}`
+  }
+
+  /** After a proven reset (SMS), the person's identifiers start with a clean failure count. */
+  async function clearSignInFailures(personId: string): Promise<void> {
+    const row = await deps.store.findById(personId)
+    if (!row || !deps.signInLimits) return
+    await deps.signInLimits.perAccount.reset(`phone:${row.phone}`)
+    if (row.closedAt === null && row.documentType !== 'passport') {
+      await deps.signInLimits.perAccount.reset(signInSubject(open(deps.piiEncryptionKey, row.idNumberSealed, `id-number:${row.id}`)))
+    }
+  }
+
+  async function isSignInThrottled(subject: string, context: SignInContext = {}): Promise<boolean> {
+    const limits = deps.signInLimits
+    if (!limits) return false
+    if (await limits.perAccount.isBlocked(subject)) return true
+    return context.ip !== undefined && (await limits.perIp.isBlocked(context.ip))
+  }
+
+  async function recordSignInFailure(subject: string, context: SignInContext = {}): Promise<void> {
+    const limits = deps.signInLimits
+    if (!limits) return
+    await limits.perAccount.hit(subject)
+    if (context.ip !== undefined) await limits.perIp.hit(context.ip)
+  }
+
+  /** Checks a person's current password (password change, account closure). */
+  async function verifyPassword(personId: string, password: string): Promise<boolean> {
+    const row = await deps.store.findById(personId)
+    if (!row || row.disabledAt !== null || !row.passwordHash) {
+      await deps.passwords.verifyNothing(password ?? '')
+      return false
+    }
+    return deps.passwords.verify(row.passwordHash, password ?? '')
+  }
+
+  /** Sets a new password after checking it against the policy; throws the first problem. */
+  async function setPassword(personId: string, password: string): Promise<void> {
+    const problems = await checkNewPassword(personId, password)
+    if (problems.length > 0) throw problems[0]
+    await deps.store.updatePasswordHash(personId, await deps.passwords.hash(password))
+  }
+
+  async function findPersonByPhone(phone: string): Promise<Person | undefined> {
+    const parsed = parsePhone(phone ?? '')
+    if (!parsed.ok) return undefined
+    const row = await deps.store.findByPhone(parsed.value)
+    return row && row.disabledAt === null ? toPerson(row) : undefined
+  }
+
+  /**
+   * Erases the personal data of the account and writes the closure record (one transaction).
+   * Sessions and grants are ended by the caller first; their counts go into the record.
+   */
+  async function closePerson(personId: string, summary: { grantsRevoked: number; sessionsEnded: number; ip?: string }): Promise<boolean> {
+    const row = await deps.store.findById(personId)
+    if (!row || row.closedAt !== null) return false
+    return deps.store.close({
+      id: newId(),
+      personId,
+      documentMasked: row.idNumberMasked,
+      grantsRevoked: summary.grantsRevoked,
+      sessionsEnded: summary.sessionsEnded,
+      ip: summary.ip ?? null,
+      closedAt: now(),
+    })
   }
 
   async function findRowByIdentifier(identifier: string): Promise<PersonRow | undefined> {
@@ -112,7 +268,7 @@ export function createPersons(deps: PersonsDeps) {
   /** The full ID number; callers must be entitled to it (a client approved for the id_number claim). */
   async function revealIdNumber(id: string): Promise<string | undefined> {
     const row = await deps.store.findById(id)
-    return row ? open(deps.piiEncryptionKey, row.idNumberSealed, `id-number:${row.id}`) : undefined
+    return row && row.closedAt === null ? open(deps.piiEncryptionKey, row.idNumberSealed, `id-number:${row.id}`) : undefined
   }
 
   function indexOf(idNumber: string): string {
@@ -128,6 +284,8 @@ function toPerson(row: PersonRow): Person {
     phone: row.phone,
     assuranceLevel: row.assuranceLevel,
     createdAt: row.createdAt,
+    documentType: (isDocumentType(row.documentType) ? row.documentType : 'resident_id') as DocumentType,
+    phoneVerified: row.phoneVerifiedAt !== null,
   }
 }
 

@@ -8,10 +8,17 @@ import { Command, CommanderError } from 'commander'
 import { ConfigError } from '../config/index.js'
 import { AppError } from '../shared/errors.js'
 import { clientCommands } from './client.js'
+import { federationCommands } from './federation.js'
+import { importCommands } from './import.js'
 import { keysCommands } from './keys.js'
 import { migrateCommand } from './migrate.js'
 import { personCommands } from './person.js'
+import { orgCommands } from './org.js'
+import { mandateCommands } from './mandate.js'
+import { assuranceCommands } from './assurance.js'
 import { CliError } from './errors.js'
+import { adminCommands } from './admin.js'
+import { auditCommands } from './audit.js'
 
 export function buildCli(): Command {
   const program = new Command('onedoor')
@@ -21,7 +28,14 @@ export function buildCli(): Command {
   migrateCommand(program)
   clientCommands(program)
   personCommands(program)
+  orgCommands(program)
+  mandateCommands(program)
+  assuranceCommands(program)
   keysCommands(program)
+  federationCommands(program)
+  importCommands(program)
+  adminCommands(program)
+  auditCommands(program)
   return program
 }
 

@@ -44,11 +44,17 @@ export function loadConfig(options: LoadOptions = {}): Readonly<Config> {
   const parsed = ConfigSchema.safeParse(raw)
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {
-      problems.push(`${issue.path.join('.') || '(root)'}: ${issue.message}`)
+      // An unknown key is named by its full path (db.bogus), not only by its parent object.
+      if (issue.code === 'unrecognized_keys') {
+        for (const key of issue.keys) problems.push(`${[...issue.path, key].join('.')}: unknown setting`)
+      } else {
+        problems.push(`${issue.path.join('.') || '(root)'}: ${issue.message}`)
+      }
     }
   }
-  if (parsed.success && production) {
-    problems.push(...productionProblems(parsed.data))
+  if (production) {
+    // Checked even when other settings are invalid: every problem is listed in one go.
+    problems.push(...productionProblems({ issuer: String(raw.issuer) }))
   }
   if (problems.length > 0 || !parsed.success) {
     throw new ConfigError(problems)
@@ -75,12 +81,20 @@ function fromEnv(env: NodeJS.ProcessEnv): Json {
     let value = env[name]
     const file = env[`${name}_FILE`]
     if (value === undefined && file !== undefined) {
-      value = readFileSync(file, 'utf8').trim()
+      value = readSecretFile(name, file)
     }
     if (value === undefined || value === '') continue
     setPath(out, keyPath, convertEnvValue(keyPath, value))
   }
   return out
+}
+
+function readSecretFile(name: string, file: string): string {
+  try {
+    return readFileSync(file, 'utf8').trim()
+  } catch (err) {
+    throw new ConfigError([`${name}_FILE: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'})`])
+  }
 }
 
 function convertEnvValue(keyPath: string, value: string): unknown {
@@ -135,7 +149,7 @@ function loadOrCreateDevSecrets(dataDir: string): Record<keyof typeof GENERATABL
   return secrets
 }
 
-function productionProblems(config: Config): string[] {
+function productionProblems(config: Pick<Config, 'issuer'>): string[] {
   const problems: string[] = []
   if (!config.issuer.startsWith('https://')) {
     problems.push(`issuer: must be an https URL in production; set ISSUER (now ${config.issuer})`)
@@ -150,6 +164,10 @@ export function redactConfig(config: Config): Json {
   for (const key of Object.keys(GENERATABLE_SECRETS)) secrets[key] = '[redacted]'
   const db = copy.db as Json
   db.url = String(db.url).replace(/\/\/([^@/]*)@/, '//[redacted]@')
+  const smsHttp = (copy.sms as Json | undefined)?.http as Json | undefined
+  if (smsHttp?.token !== undefined) smsHttp.token = '[redacted]'
+  const idv = ((copy.assurance as Json | undefined)?.identityVerification) as Json | undefined
+  if (idv?.token !== undefined) idv.token = '[redacted]'
   return copy
 }
 

@@ -84,7 +84,113 @@ export const ConfigSchema = z.strictObject({
   backchannelLogout: z.strictObject({
     /** Per-portal delivery timeout. */
     timeoutMs: z.number().int().min(100).max(30_000),
+    /**
+     * The longest a person's logout waits for portals to answer; deliveries still running then
+     * finish (or are queued) in the background. Keep it below timeoutMs so that one slow portal
+     * never shows in the logout. env: ONEDOOR_LOGOUT_WAIT_MS
+     */
+    userWaitMs: z.coerce.number().int().min(0).max(10_000).default(1500),
+    /** Retries of failed deliveries: exponential backoff from initialDelaySeconds, capped at maxDelaySeconds. */
+    retry: z.strictObject({
+      /** How often each server process looks for due deliveries. */
+      intervalSeconds: z.number().int().min(1).max(3600).default(5),
+      initialDelaySeconds: z.number().int().min(1).max(3600).default(10),
+      maxDelaySeconds: z.number().int().min(1).max(86_400).default(1800),
+      /** Attempts (the first included) before a delivery is abandoned; a logout token outliving the portal's own session is pointless. */
+      maxAttempts: z.number().int().min(1).max(50).default(12),
+      /** Deliveries one process claims per run. */
+      batchSize: z.number().int().min(1).max(1000).default(100),
+      /** Delivered and abandoned rows are purged from the queue after this long (the attempt log in logout_deliveries stays). */
+      retentionDays: z.number().int().min(1).max(365).default(7),
+    }).default({ intervalSeconds: 5, initialDelaySeconds: 10, maxDelaySeconds: 1800, maxAttempts: 12, batchSize: 100, retentionDays: 7 }),
   }),
+  /** Real-name assurance levels (实名认证等级, issue 3). */
+  assurance: z.strictObject({
+    /**
+     * acr value published for each level ("1".."3"); the only place acr strings appear. Level 1:
+     * registered; 2: real-name verified; 3: level 2 plus TOTP in this sign-in.
+     */
+    acrByLevel: z.strictObject({ 1: z.string().min(1), 2: z.string().min(1), 3: z.string().min(1) }),
+    /** Name + ID number check for level 2: `stub` (always matches; development and tests), `log` (matches and logs the request, no ID number), `http` (vendor). env: ONEDOOR_IDV_DRIVER */
+    identityVerification: z.strictObject({
+      driver: z.enum(['stub', 'log', 'http']),
+      /** Vendor endpoint receiving {name, idNumber} as JSON and answering {match: boolean}. env: ONEDOOR_IDV_HTTP_URL */
+      url: z.url({ protocol: /^https?$/ }).optional(),
+      /** Secret. Sent as `Authorization: Bearer …`. env: ONEDOOR_IDV_HTTP_TOKEN */
+      token: z.string().min(1).optional(),
+      timeoutMs: z.number().int().min(100).max(30_000),
+    }).refine((idv) => idv.driver !== 'http' || idv.url !== undefined, 'assurance.identityVerification.url is required when the driver is http'),
+  }),
+  /** Second factor (issue 3). The TOTP secret is sealed with secrets.piiEncryptionKey. */
+  mfa: z.strictObject({
+    totp: z.strictObject({
+      /** Issuer label shown in authenticator apps. */
+      issuer: z.string().min(1),
+      /** RFC 6238 §5.2: steps accepted either side of now, for clock drift (0 or 1). */
+      window: z.number().int().min(0).max(1),
+      /** Wrong codes in one sign-in before it must restart. */
+      maxAttempts: z.number().int().min(1).max(10),
+    }),
+    /** Single-use recovery codes issued at enrolment (shown once, stored hashed). */
+    recoveryCodes: z.number().int().min(5).max(20),
+  }),
+  /** Identity self-service (issue 3, natural persons): SMS codes, sign-in throttling, account centre. */
+  sms: z.strictObject({
+    /** `log` writes to the sms_outbox table (development, tests); `http` posts to the vendor. */
+    driver: z.enum(['log', 'http']),
+    /** Code lifetime; at most 10 minutes. */
+    codeTtlSeconds: z.number().int().min(60).max(600),
+    /** Wrong guesses before a code is burnt. */
+    codeMaxAttempts: z.number().int().min(1).max(10),
+    /** Minimum gap between two codes to one phone. */
+    resendIntervalSeconds: z.number().int().min(0).max(600),
+    /** Codes per phone per hour, and per client IP per hour. */
+    perPhonePerHour: z.number().int().min(1).max(100),
+    perIpPerHour: z.number().int().min(1).max(10_000),
+    http: z.strictObject({
+      /** Vendor endpoint receiving {phone, template, params} as JSON. Required when driver is http. env: ONEDOOR_SMS_HTTP_URL */
+      url: z.url({ protocol: /^https?$/ }).optional(),
+      /** Secret. Sent as `Authorization: Bearer …`. env: ONEDOOR_SMS_HTTP_TOKEN */
+      token: z.string().min(1).optional(),
+      /** Vendor template id per message kind. */
+      templates: z.strictObject({ register: z.string().min(1), login: z.string().min(1), reset: z.string().min(1) }),
+      timeoutMs: z.number().int().min(100).max(30_000),
+    }),
+  }).refine((sms) => sms.driver !== 'http' || sms.http.url !== undefined, 'sms.http.url is required when sms.driver is http'),
+  signIn: z.strictObject({
+    /** NIST 800-63B §5.2.2: at most 100 failed attempts per account; counted per hour, shared by all processes. */
+    failuresPerAccountPerHour: z.number().int().min(1).max(100),
+    /** Failed attempts per client IP per hour (credential stuffing across many accounts). */
+    failuresPerIpPerHour: z.number().int().min(1).max(100_000),
+  }),
+  accountCentre: z.strictObject({
+    /**
+     * Base URL the account centre uses to reach OneDoor's own token endpoint (it is a first-party
+     * OIDC client). Unset = the issuer; set it when the issuer's public name does not resolve
+     * from inside the deployment, e.g. http://127.0.0.1:3000. env: ONEDOOR_ACCOUNT_CENTRE_INTERNAL_URL
+     */
+    internalUrl: z.url({ protocol: /^https?$/ }).optional(),
+    /** Account-centre session lifetime (also ends with the OneDoor session). */
+    sessionSeconds: z.number().int().min(300).max(86_400),
+  }),
+  /** Administration (issue 5): console, admin API, the stricter admin sign-in policy. */
+  admin: z.strictObject({
+    /**
+     * acr the console asks for (acr_values) and requires in the ID token: level 3 = two factors.
+     * null accepts any sign-in — only for tests and development before MFA is deployed.
+     */
+    requiredAcr: z.string().min(1).nullable().default('urn:onedoor:loa:3'),
+    /** Console sessions end after this long without a request (等保: 15 minutes). */
+    idleMinutes: z.number().int().min(1).max(60).default(15),
+    /** Failed admin sign-ins before the administrator is locked out, and for how long. */
+    maxFailedSignIns: z.number().int().min(1).max(20).default(5),
+    lockMinutes: z.number().int().min(1).max(1440).default(30),
+  }).default({ requiredAcr: 'urn:onedoor:loa:3', idleMinutes: 15, maxFailedSignIns: 5, lockMinutes: 30 }),
+  /** The audit trail (issue 5). */
+  audit: z.strictObject({
+    /** Records stay in the database at least this long (网络安全法 Art. 21: not less than six months). */
+    retentionDays: z.number().int().min(180).default(180),
+  }).default({ retentionDays: 180 }),
 })
 
 export type Config = z.infer<typeof ConfigSchema>
@@ -103,6 +209,14 @@ export const ENV_OVERRIDES = {
   ONEDOOR_PII_ENCRYPTION_KEY: 'secrets.piiEncryptionKey',
   ONEDOOR_PII_BLIND_INDEX_KEY: 'secrets.piiBlindIndexKey',
   ONEDOOR_LOG_LEVEL: 'log.level',
+  ONEDOOR_LOGOUT_WAIT_MS: 'backchannelLogout.userWaitMs',
+  ONEDOOR_IDV_DRIVER: 'assurance.identityVerification.driver',
+  ONEDOOR_IDV_HTTP_URL: 'assurance.identityVerification.url',
+  ONEDOOR_IDV_HTTP_TOKEN: 'assurance.identityVerification.token',
+  ONEDOOR_SMS_DRIVER: 'sms.driver',
+  ONEDOOR_SMS_HTTP_URL: 'sms.http.url',
+  ONEDOOR_SMS_HTTP_TOKEN: 'sms.http.token',
+  ONEDOOR_ACCOUNT_CENTRE_INTERNAL_URL: 'accountCentre.internalUrl',
 } as const
 
 /** Secrets that a development start may generate, and that production must be given. */

@@ -1,24 +1,24 @@
-/* Provider events we keep: the outcome of every back-channel logout delivery, and server errors. */
+/*
+ * Provider events we keep: server errors. Back-channel logout deliveries are no longer the
+ * provider's: src/logout/ takes the sending over (bounded wait, queue, retries) and records
+ * every attempt itself, so the provider's backchannel.success/error events (which now only
+ * mean "collected") are not recorded here.
+ */
 import type Provider from 'oidc-provider'
 import type { Logger } from 'pino'
-import type { LogoutDelivery } from '../store/logout-deliveries.js'
+import { attachAuditEvents, type AuditSink } from '../audit/oidc-events.js'
 
 export interface ProviderEventDeps {
   logger: Logger
-  recordLogoutDelivery: (delivery: LogoutDelivery) => Promise<void>
+  /** Audit trail (issue 5): sign-in, token, consent, revocation and logout events. */
+  audit?: AuditSink
 }
 
 export function createEventAttacher(deps: ProviderEventDeps) {
   return function attachEvents(provider: Provider): void {
-    provider.on('backchannel.success', (_ctx: unknown, client: { clientId: string }, accountId: string, sid: string) => {
-      void deps.recordLogoutDelivery({ clientId: client.clientId, accountId, sid, status: 'delivered' }).catch((err) => deps.logger.error({ err }, 'could not record logout delivery'))
-    })
-    provider.on('backchannel.error', (_ctx: unknown, err: Error, client: { clientId: string }, accountId: string, sid: string) => {
-      deps.logger.warn({ clientId: client.clientId, reason: err.message }, 'back-channel logout delivery failed')
-      void deps.recordLogoutDelivery({ clientId: client.clientId, accountId, sid, status: 'failed', error: err.message }).catch((e) => deps.logger.error({ err: e }, 'could not record logout delivery'))
-    })
     provider.on('server_error', (_ctx: unknown, err: Error) => {
       deps.logger.error({ err }, 'provider server error')
     })
+    if (deps.audit) attachAuditEvents(provider, deps.audit)
   }
 }

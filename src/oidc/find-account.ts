@@ -13,7 +13,8 @@ export function createFindAccount(persons: Persons): FindAccount {
           sub: person.id,
           name: person.name,
           phone_number: `+86${person.phone}`,
-          phone_number_verified: false,
+          // Issue 3: true once the phone was proven by an SMS code (self-registration).
+          phone_number_verified: person.phoneVerified,
         }
       },
     }

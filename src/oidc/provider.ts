@@ -4,7 +4,7 @@
  * made anywhere (CLI or another node). All provider state lives in the database, so an
  * in-flight sign-in continues on the new instance.
  */
-import Provider, { errors, type Configuration } from 'oidc-provider'
+import Provider, { errors, type Configuration, type KoaContextWithOIDC } from 'oidc-provider'
 import type { Context } from 'koa'
 import type { Logger } from 'pino'
 import type { Config } from '../config/index.js'
@@ -53,8 +53,25 @@ export async function createProviderHost(deps: ProviderHostDeps) {
     const configuration: Configuration = buildConfiguration(deps.config, { ...deps, jwks: await deps.loadJwks() })
     const provider = new Provider(deps.config.issuer, configuration)
     provider.proxy = deps.config.trustProxy
+    provider.use(answerUnknownRoutes(deps.pages.renderError))
     deps.attachEvents(provider)
     return provider
+  }
+}
+
+/**
+ * Paths no provider route matches get OneDoor's 404 (an error page for browsers, the OAuth
+ * error shape for API callers) instead of koa's bare "Not Found" text.
+ */
+function answerUnknownRoutes(renderError: ConfigurationDeps['pages']['renderError']) {
+  return async (ctx: KoaContextWithOIDC, next: () => Promise<void>): Promise<void> => {
+    await next()
+    if (ctx.status !== 404 || ctx.body !== undefined) return
+    const out = { error: 'not_found', error_description: 'The requested resource does not exist.' }
+    ctx.set('cache-control', 'no-store')
+    if (ctx.accepts('json', 'html') === 'html') await renderError(ctx, out, new errors.OIDCProviderError(404, 'not_found'))
+    else ctx.body = out
+    ctx.status = 404
   }
 }
 

@@ -9,6 +9,11 @@ import { buildConfiguration } from './configuration.js'
  * Returns the problem, or undefined when the metadata is acceptable.
  */
 export async function validateClientMetadata(config: Config, jwks: Jwk[], metadata: Record<string, unknown>): Promise<string | undefined> {
+  return createClientValidator(config, jwks)(metadata)
+}
+
+/** One provider for many validations (the federation sync checks ~140 systems at once). */
+export function createClientValidator(config: Config, jwks: Jwk[]): (metadata: Record<string, unknown>) => Promise<string | undefined> {
   const configuration = buildConfiguration(config, {
     // Validation stores nothing; a do-nothing adapter keeps the provider from warning about memory storage.
     adapter: NoStorage as never,
@@ -18,12 +23,14 @@ export async function validateClientMetadata(config: Config, jwks: Jwk[], metada
     pages: { renderError: async () => {}, logoutSource: async () => {}, postLogoutSuccessSource: async () => {} },
   })
   const provider = new Provider(config.issuer, configuration)
-  try {
-    await provider.Client.validate(metadata as never)
-    return undefined
-  } catch (err) {
-    const e = err as { error?: string; error_description?: string; message: string }
-    return e.error_description ?? e.message
+  return async (metadata) => {
+    try {
+      await provider.Client.validate(metadata as never)
+      return undefined
+    } catch (err) {
+      const e = err as { error?: string; error_description?: string; message: string }
+      return e.error_description ?? e.message
+    }
   }
 }
 

@@ -1,5 +1,6 @@
 /*
- * The database handle. SQLite is the embedded default (one file under dataDir, WAL mode);
+ * The database handle. SQLite is the embedded default (one file under dataDir, WAL mode, driven
+ * through Node's built-in node:sqlite: see node-sqlite.ts);
  * a postgres:// URL selects PostgreSQL for multi-node deployments. Every dialect quirk
  * stays in src/store/.
  */
@@ -9,6 +10,7 @@ import path from 'node:path'
 import knexFactory, { type Knex } from 'knex'
 import pg from 'pg'
 import type { Config } from '../config/index.js'
+import { NodeSqliteClient, type NodeSqliteConnection } from './node-sqlite.js'
 import { PROJECT_ROOT } from '../config/index.js'
 
 // PostgreSQL returns int8 as strings by default; our int8 columns hold epoch milliseconds.
@@ -28,25 +30,43 @@ export function createDb(dbConfig: Config['db']): Db {
   }
   const filename = sqliteFilename(dbConfig.url)
   if (filename !== ':memory:') mkdirSync(path.dirname(filename), { recursive: true })
-  return knexFactory({
-    client: 'sqlite3',
+  const db: Knex = knexFactory({
+    // node:sqlite behind knex's better-sqlite3 dialect; why, in node-sqlite.ts.
+    client: NodeSqliteClient as never,
     connection: { filename },
     useNullAsDefault: true,
     // One connection: SQLite has one writer, and a single connection keeps transactions simple.
     pool: {
       min: 1,
       max: 1,
-      afterCreate(conn: SqliteConnection, done: (err: Error | null, conn: unknown) => void) {
+      afterCreate(conn: NodeSqliteConnection, done: (err: Error | null, conn: unknown) => void) {
         const pragmas = [
+          // First: switching to WAL needs a lock, and another connection to the file (a CLI
+          // command, a restarting server) must make it wait, not fail with SQLITE_BUSY.
+          'PRAGMA busy_timeout = 5000',
           'PRAGMA journal_mode = WAL',
           `PRAGMA synchronous = ${dbConfig.sqliteSynchronous}`,
           'PRAGMA foreign_keys = ON',
-          'PRAGMA busy_timeout = 5000',
         ]
-        conn.exec(pragmas.join(';'), (err) => done(err, conn))
+        try {
+          conn.exec(pragmas.join(';'))
+          conn.startBackgroundCheckpoints(async (work) => {
+            // Holding the pool's only connection pauses other queries (asynchronously) meanwhile.
+            const held = await db.client.acquireConnection()
+            try {
+              await work()
+            } finally {
+              await db.client.releaseConnection(held)
+            }
+          })
+          done(null, conn)
+        } catch (err) {
+          done(err as Error, conn)
+        }
       },
     },
   })
+  return db
 }
 
 /**
@@ -58,10 +78,6 @@ function withDefaultUser(url: string): string {
   if (parsed.username || process.env.PGUSER) return url
   parsed.username = userInfo().username
   return parsed.toString()
-}
-
-interface SqliteConnection {
-  exec(sql: string, callback: (err: Error | null) => void): void
 }
 
 export function sqliteFilename(url: string): string {

@@ -5,6 +5,7 @@
  */
 import type { Db } from './db.js'
 import type { ClientStore } from './clients.js'
+import { createFastSql, statement, type Statement } from './fast-sql.js'
 
 type Payload = Record<string, unknown> & { grantId?: string; userCode?: string; uid?: string; consumed?: unknown }
 
@@ -19,6 +20,8 @@ export interface AdapterDeps {
 export function createAdapterClass(deps: AdapterDeps) {
   const { db, clients } = deps
   const now = deps.now ?? Date.now
+  // Every statement below runs on most token requests: fixed SQL, prepared once (fast-sql.ts).
+  const sql = createFastSql(db)
 
   return class KnexAdapter {
     readonly name: string
@@ -35,22 +38,24 @@ export function createAdapterClass(deps: AdapterDeps) {
         grant_id: payload.grantId ?? (this.name === 'Grant' ? id : null),
         user_code: payload.userCode ?? null,
         uid: payload.uid ?? null,
+        // Sessions name their account in a column: "sign out everywhere" finds them by it.
+        account_id: this.name === 'Session' && typeof payload.accountId === 'string' ? payload.accountId : null,
         expires_at: expiresIn ? now() + expiresIn * 1000 : null,
       }
-      await db('oidc_payloads').insert(row).onConflict(['type', 'id']).merge()
+      await sql.run(upsertStatement(Object.keys(row)), Object.values(row))
     }
 
     async find(id: string): Promise<Payload | undefined> {
       if (this.name === 'Client') return clients.findMetadata(id)
-      return this.findBy({ id })
+      return this.findBy(FIND_BY.id, id)
     }
 
     async findByUserCode(userCode: string): Promise<Payload | undefined> {
-      return this.findBy({ user_code: userCode })
+      return this.findBy(FIND_BY.userCode, userCode)
     }
 
     async findByUid(uid: string): Promise<Payload | undefined> {
-      return this.findBy({ uid })
+      return this.findBy(FIND_BY.uid, uid)
     }
 
     /**
@@ -58,26 +63,20 @@ export function createAdapterClass(deps: AdapterDeps) {
      * refresh token exactly one updates a row, and the others are refused.
      */
     async consume(id: string): Promise<void> {
-      const updated = await db('oidc_payloads')
-        .where({ type: this.name, id })
-        .whereNull('consumed_at')
-        .update({ consumed_at: now() })
+      const updated = await sql.run(CONSUME, [now(), this.name, id])
       if (updated === 0) deps.onConsumeConflict(this.name)
     }
 
     async destroy(id: string): Promise<void> {
-      await db('oidc_payloads').where({ type: this.name, id }).delete()
+      await sql.run(DESTROY, [this.name, id])
     }
 
     async revokeByGrantId(grantId: string): Promise<void> {
-      await db('oidc_payloads').where({ type: this.name, grant_id: grantId }).delete()
+      await sql.run(REVOKE_BY_GRANT, [this.name, grantId])
     }
 
-    private async findBy(where: Record<string, string>): Promise<Payload | undefined> {
-      const row = await db('oidc_payloads')
-        .select('payload', 'expires_at', 'consumed_at')
-        .where({ type: this.name, ...where })
-        .first()
+    private async findBy(by: Statement, value: string): Promise<Payload | undefined> {
+      const [row] = (await sql.rows(by, [this.name, value])) as { payload: string; expires_at: unknown; consumed_at: unknown }[]
       if (!row) return undefined
       if (row.expires_at !== null && Number(row.expires_at) <= now()) return undefined
       const payload = JSON.parse(row.payload) as Payload
@@ -85,6 +84,30 @@ export function createAdapterClass(deps: AdapterDeps) {
       return payload
     }
   }
+}
+
+const SELECT = 'select payload, expires_at, consumed_at from oidc_payloads where type = ? and'
+const FIND_BY = {
+  id: statement('payload_by_id', `${SELECT} id = ? limit 1`),
+  uid: statement('payload_by_uid', `${SELECT} uid = ? limit 1`),
+  userCode: statement('payload_by_user_code', `${SELECT} user_code = ? limit 1`),
+}
+const CONSUME = statement('payload_consume', 'update oidc_payloads set consumed_at = ? where type = ? and id = ? and consumed_at is null')
+const DESTROY = statement('payload_destroy', 'delete from oidc_payloads where type = ? and id = ?')
+const REVOKE_BY_GRANT = statement('payload_revoke_by_grant', 'delete from oidc_payloads where type = ? and grant_id = ?')
+
+const upserts = new Map<string, Statement>()
+
+/** Insert or replace one row; built from the row's columns (so a new column needs no SQL edit), once per column set. */
+function upsertStatement(columns: string[]): Statement {
+  const key = columns.join(',')
+  let s = upserts.get(key)
+  if (!s) {
+    const updates = columns.filter((c) => c !== 'type' && c !== 'id').map((c) => `${c} = excluded.${c}`)
+    s = statement(`payload_upsert_${upserts.size}`, `insert into oidc_payloads (${key}) values (${columns.map(() => '?').join(', ')}) on conflict (type, id) do update set ${updates.join(', ')}`)
+    upserts.set(key, s)
+  }
+  return s
 }
 
 /** Deletes expired rows; returns how many. Run periodically by the cleanup job. */

@@ -1,4 +1,5 @@
 /* Natural-person rows. The domain passes sealed and indexed ID numbers; no clear ID number arrives here. */
+import { createHash } from 'node:crypto'
 import type { Db } from './db.js'
 import { isUniqueViolation } from './errors.js'
 
@@ -14,12 +15,27 @@ export interface PersonRow {
   createdAt: number
   updatedAt: number
   disabledAt: number | null
+  /** Which kind of document id_number_* hold (resident_id unless stated). */
+  documentType: string
+  phoneVerifiedAt: number | null
+  closedAt: number | null
+}
+
+/** The audit record kept when a person closes their account. */
+export interface PersonClosureRow {
+  id: string
+  personId: string
+  documentMasked: string
+  grantsRevoked: number
+  sessionsEnded: number
+  ip: string | null
+  closedAt: number
 }
 
 export type PersonStore = ReturnType<typeof createPersonStore>
 
 export function createPersonStore(db: Db) {
-  return { insert, findById, findByIdNumberIndex, findByPhone, updatePasswordHash }
+  return { insert, findById, findByIdNumberIndex, findByPhone, updatePasswordHash, markPhoneVerified, close, findClosure }
 
   /** Returns false when the ID number or phone is taken (unique constraint). */
   async function insert(row: PersonRow): Promise<boolean> {
@@ -47,6 +63,60 @@ export function createPersonStore(db: Db) {
   async function updatePasswordHash(id: string, passwordHash: string): Promise<void> {
     await db('persons').where({ id }).update({ password_hash: passwordHash, updated_at: Date.now() })
   }
+
+  async function markPhoneVerified(id: string, at: number): Promise<void> {
+    await db('persons').where({ id }).whereNull('phone_verified_at').update({ phone_verified_at: at, updated_at: at })
+  }
+
+  /**
+   * Closes an account in one transaction: the personal data in the row is overwritten (the row
+   * and its id stay, so audit records keep pointing somewhere) and the closure record is written.
+   * Returns false when the account was already closed.
+   */
+  async function close(closure: PersonClosureRow): Promise<boolean> {
+    return db.transaction(async (trx) => {
+      const updated = await trx('persons')
+        .where({ id: closure.personId })
+        .whereNull('closed_at')
+        .update({
+          name: '',
+          id_number_sealed: '',
+          id_number_index: `closed:${closure.personId}`,
+          id_number_masked: '',
+          // The phone column is unique and 20 characters wide: a tombstone derived from the id.
+          phone: `#${createHash('sha256').update(closure.personId).digest('base64url').slice(0, 19)}`,
+          password_hash: '',
+          disabled_at: closure.closedAt,
+          closed_at: closure.closedAt,
+          updated_at: closure.closedAt,
+        })
+      if (updated !== 1) return false
+      await trx('person_closures').insert({
+        id: closure.id,
+        person_id: closure.personId,
+        document_masked: closure.documentMasked,
+        grants_revoked: closure.grantsRevoked,
+        sessions_ended: closure.sessionsEnded,
+        ip: closure.ip,
+        closed_at: closure.closedAt,
+      })
+      return true
+    })
+  }
+
+  async function findClosure(personId: string): Promise<PersonClosureRow | undefined> {
+    const row = await db('person_closures').where({ person_id: personId }).first()
+    if (!row) return undefined
+    return {
+      id: row.id,
+      personId: row.person_id,
+      documentMasked: row.document_masked,
+      grantsRevoked: Number(row.grants_revoked),
+      sessionsEnded: Number(row.sessions_ended),
+      ip: row.ip ?? null,
+      closedAt: Number(row.closed_at),
+    }
+  }
 }
 
 function toDb(row: PersonRow) {
@@ -62,6 +132,9 @@ function toDb(row: PersonRow) {
     created_at: row.createdAt,
     updated_at: row.updatedAt,
     disabled_at: row.disabledAt,
+    document_type: row.documentType,
+    phone_verified_at: row.phoneVerifiedAt,
+    closed_at: row.closedAt,
   }
 }
 
@@ -79,5 +152,8 @@ function fromDb(row: Record<string, unknown> | undefined): PersonRow | undefined
     createdAt: Number(row.created_at),
     updatedAt: Number(row.updated_at),
     disabledAt: row.disabled_at === null ? null : Number(row.disabled_at),
+    documentType: (row.document_type as string | undefined) ?? 'resident_id',
+    phoneVerifiedAt: row.phone_verified_at == null ? null : Number(row.phone_verified_at),
+    closedAt: row.closed_at == null ? null : Number(row.closed_at),
   }
 }

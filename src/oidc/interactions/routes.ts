@@ -16,7 +16,11 @@ export interface InteractionDeps {
   persons: Persons
   renderer: Renderer
   onLogin?: (event: { accountId: string; clientId: string; ip: string }) => void
-  onLoginFailed?: (event: { clientId: string; ip: string }) => void
+  /** `identifier` is what was typed (may be an ID number): for lockout counting only, never to be logged. */
+  onLoginFailed?: (event: { clientId: string; ip: string; reason?: string; identifier?: string }) => void
+  /** Pages of further prompts (issue 3: identity, assurance), by prompt name, and their POST routes. */
+  prompts?: Record<string, (ctx: Context, details: Details) => Promise<void>>
+  extend?: (router: Router) => void
 }
 
 type Details = Awaited<ReturnType<Provider['interactionDetails']>>
@@ -48,9 +52,18 @@ export function interactionRoutes(deps: InteractionDeps): Router {
     if (details.prompt.name !== 'login') return renderPrompt(ctx, details)
     const { identifier, password } = formFields(ctx, ['identifier', 'password'])
     const clientId = String(details.params.client_id)
-    const person = identifier && password ? await deps.persons.authenticateWithPassword(identifier, password) : undefined
+    let person
+    try {
+      person = identifier && password ? await deps.persons.authenticateWithPassword(identifier, password, { ip: ctx.ip }) : undefined
+    } catch (err) {
+      // Issue 3: too many failures for this identifier or IP; the same answer whether or not the account exists.
+      if ((err as { code?: string }).code !== 'ACCOUNT_SIGN_IN_THROTTLED') throw err
+      deps.onLoginFailed?.({ clientId, ip: ctx.ip, reason: 'throttled' })
+      ctx.status = 429
+      return renderLogin(ctx, details, { error: 'identity.errors.ACCOUNT_SIGN_IN_THROTTLED', identifier })
+    }
     if (!person) {
-      deps.onLoginFailed?.({ clientId, ip: ctx.ip })
+      deps.onLoginFailed?.({ clientId, ip: ctx.ip, reason: 'invalid_credentials', identifier })
       ctx.status = 401
       return renderLogin(ctx, details, { error: 'login.invalid', identifier })
     }
@@ -79,9 +92,12 @@ export function interactionRoutes(deps: InteractionDeps): Router {
     await deps.provider().interactionFinished(ctx.req, ctx.res, { error: 'access_denied', error_description: 'End-User aborted interaction' }, { mergeWithLastSubmission: false })
   })
 
+  deps.extend?.(router)
   return router
 
   async function renderPrompt(ctx: Context, details: Details): Promise<void> {
+    const page = deps.prompts?.[details.prompt.name]
+    if (page) return page(ctx, details)
     if (details.prompt.name === 'login') return renderLogin(ctx, details, {})
     if (details.prompt.name === 'consent') return renderConsent(ctx, details)
     ctx.status = 400

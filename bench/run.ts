@@ -1,0 +1,407 @@
+/*
+ * `npm run bench`: throughput, latency, memory and start-up of OneDoor on SQLite and PostgreSQL
+ * against a bare oidc-provider (in-memory adapter) as the reference, on loopback.
+ *
+ * Layout: the server under test runs in a child process pinned to core 0 (`taskset -c 0`);
+ * this process (the load generator) re-executes itself pinned to core 1. 16 keep-alive
+ * connections, closed loop for peak figures (median of repeated runs), then a fixed-rate phase
+ * at 50 % of each measured peak for the latency target. Logins are also measured with the
+ * server allowed both cores (the load generator then shares core 1 with it).
+ *
+ *   npm run bench                 full run (≈ 5–7 min, for a quiet machine)
+ *   npm run bench -- --quick      short smoke run (≈ 1–2 min; figures are indicative only)
+ *   npm run bench -- --db sqlite  one database only;  --no-bare skips the reference
+ */
+import { spawn, spawnSync } from 'node:child_process'
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
+import { cpus, loadavg } from 'node:os'
+import path from 'node:path'
+import { pathToFileURL } from 'node:url'
+import { Command } from 'commander'
+import { loadConfig } from '../src/config/index.js'
+import { basicAuth, Browser, Connection, type Target } from './http.js'
+import { closedLoop, fixedRate, median, spread, type LoadResult, type Operation } from './load.js'
+import { PASSWORD, pkcePair, prepareTarget, REDIRECT_URI, seed, type DbKind } from './onedoor-target.js'
+import { freePort, NODE, ROOT, spawnServer, waitReady, type ServerProcess } from './server.js'
+
+const program = new Command()
+  .name('bench')
+  .option('--quick', 'short smoke run (fewer, shorter runs)', false)
+  .option('--db <list>', 'databases to measure: sqlite,pg', 'sqlite,pg')
+  .option('--no-bare', 'skip the bare oidc-provider reference')
+  .option('--pg-url <url>', 'PostgreSQL server (a fresh schema is created and dropped)', 'postgres://127.0.0.1:5432/test')
+  .option('--out <file>', 'where to write the markdown table', 'bench/results/latest.md')
+  .option('--connections <n>', 'concurrent connections', (v) => Number.parseInt(v, 10), 16)
+  .option('--server-env <KEY=VALUE...>', 'extra environment for the OneDoor server processes (e.g. MALLOC_ARENA_MAX=2)', [])
+  .parse()
+const options = program.opts<{ quick: boolean; db: string; bare: boolean; pgUrl: string; out: string; connections: number; serverEnv: string[] }>()
+const extraServerEnv = Object.fromEntries(options.serverEnv.map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]))
+
+const twoCores = cpus().length >= 2
+const SERVER_CPU = '0'
+const LOAD_CPU = twoCores ? '1' : '0'
+const BOTH_CPUS = twoCores ? '0,1' : '0'
+
+// The load generator pins itself once, then runs everything from the pinned copy.
+if (!process.env.ONEDOOR_BENCH_PINNED) {
+  const result = spawnSync('taskset', ['-c', LOAD_CPU, NODE, '--import', 'tsx', path.join(ROOT, 'bench', 'run.ts'), ...process.argv.slice(2)], {
+    stdio: 'inherit',
+    env: { ...process.env, ONEDOOR_BENCH_PINNED: '1' },
+  })
+  process.exit(result.status ?? 1)
+}
+
+const SIZES = options.quick
+  ? { runs: 1, seconds: 2, warmupSeconds: 1, halfSeconds: 2, coldStarts: 2, logins: 48, logins2: 64, loginSeconds: 8, persons: 16, argonSeconds: 2 }
+  : { runs: 3, seconds: 5, warmupSeconds: 3, halfSeconds: 5, coldStarts: 5, logins: 160, logins2: 240, loginSeconds: 15, persons: 16, argonSeconds: 5 }
+
+type Endpoint = 'clientCredentials' | 'refresh' | 'introspection'
+const ENDPOINTS: Endpoint[] = ['clientCredentials', 'refresh', 'introspection']
+const ENDPOINT_NAMES: Record<Endpoint, string> = { clientCredentials: 'client_credentials', refresh: 'refresh_token', introspection: 'introspection' }
+
+interface TargetResult {
+  name: string
+  firstStartMs?: number
+  coldStartMs: number[]
+  logins1: LoadResult[]
+  logins2: LoadResult[]
+  peak: Record<Endpoint, LoadResult[]>
+  half: Partial<Record<Endpoint, LoadResult>>
+  peakRssMiB: number
+}
+
+interface Credentials {
+  clientId: string
+  clientSecret: string
+  refreshTokens: string[]
+  accessTokens: string[]
+  issued: number
+}
+
+/** Runs a load phase and adds the server's CPU time per successful operation. */
+async function withCpu(server: ServerProcess, phase: () => Promise<LoadResult>): Promise<LoadResult> {
+  const before = server.cpuMs()
+  const result = await phase()
+  result.cpuMicros = ((server.cpuMs() - before) * 1000) / Math.max(1, result.ok)
+  return result
+}
+
+function log(line: string): void {
+  process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}\n`)
+}
+
+function connectionsFor(target: Target): Connection[] {
+  return Array.from({ length: options.connections }, () => new Connection(target))
+}
+
+function httpsBehindProxy(port: number): Target {
+  return { origin: `http://127.0.0.1:${port}`, issuer: `https://127.0.0.1:${port}`, headers: { 'x-forwarded-proto': 'https', host: `127.0.0.1:${port}` } }
+}
+
+function expectJson(reply: { status: number; body: string }, what: string): Record<string, unknown> {
+  if (reply.status !== 200) throw new Error(`${what}: HTTP ${reply.status} ${reply.body.slice(0, 200)}`)
+  return JSON.parse(reply.body) as Record<string, unknown>
+}
+
+function operations(creds: Credentials): Record<Endpoint, Operation> {
+  const authorization = basicAuth(creds.clientId, creds.clientSecret)
+  return {
+    clientCredentials: async (c) => {
+      expectJson(await c.postForm('/token', { grant_type: 'client_credentials' }, { authorization }), 'client_credentials')
+    },
+    refresh: async (c, i) => {
+      const refreshToken = creds.refreshTokens[i % creds.refreshTokens.length]
+      const body = expectJson(await c.postForm('/token', { grant_type: 'refresh_token', refresh_token: refreshToken }, { authorization }), 'refresh')
+      // The newest 64 access tokens are what the introspection phase asks about.
+      creds.accessTokens[creds.issued++ % 64] = String(body.access_token)
+    },
+    introspection: async (c, i) => {
+      const body = expectJson(await c.postForm('/token/introspection', { token: creds.accessTokens[i % creds.accessTokens.length] }, { authorization }), 'introspection')
+      if (body.active !== true) throw new Error('introspection: token not active')
+    },
+  }
+}
+
+/** One full sign-in: /auth → login page → password (argon2) → consent page → callback → code exchange. */
+function loginOperation(seeded: { clientId: string; clientSecret: string; identifiers: string[] }, creds: Credentials): Operation {
+  const authorization = basicAuth(seeded.clientId, seeded.clientSecret)
+  return async (connection, index) => {
+    const browser = new Browser(connection)
+    const { verifier, challenge } = pkcePair()
+    const state = String(index)
+    const query = new URLSearchParams({ client_id: seeded.clientId, redirect_uri: REDIRECT_URI, response_type: 'code', scope: 'openid profile phone', state, nonce: `n${index}`, code_challenge: challenge, code_challenge_method: 'S256' })
+    let step = await browser.navigate(`/auth?${query}`)
+    step = await browser.submit(step, '/login', { identifier: seeded.identifiers[index % seeded.identifiers.length], password: PASSWORD })
+    step = await browser.submit(step, '/confirm')
+    const code = step.url.searchParams.get('code')
+    if (step.page || !code || step.url.searchParams.get('state') !== state) throw new Error(`login did not reach the portal with a code (${step.url.pathname}${step.page ? `, HTTP ${step.page.status}` : ''})`)
+    const tokens = expectJson(await connection.postForm('/token', { grant_type: 'authorization_code', code, redirect_uri: REDIRECT_URI, code_verifier: verifier }, { authorization }), 'code exchange')
+    if (!tokens.id_token || !tokens.refresh_token) throw new Error('code exchange without id_token or refresh_token')
+    if (creds.refreshTokens.length < 64) creds.refreshTokens.push(String(tokens.refresh_token))
+    creds.accessTokens[creds.issued++ % 64] = String(tokens.access_token)
+  }
+}
+
+async function measureEndpoints(result: TargetResult, server: ServerProcess, connections: Connection[], creds: Credentials): Promise<void> {
+  const ops = operations(creds)
+  log(`${result.name}: warm-up`)
+  for (const endpoint of ENDPOINTS) await closedLoop(connections, ops[endpoint], { seconds: SIZES.warmupSeconds / ENDPOINTS.length })
+  for (let run = 0; run < SIZES.runs; run += 1) {
+    for (const endpoint of ENDPOINTS) {
+      const r = await withCpu(server, () => closedLoop(connections, ops[endpoint], { seconds: SIZES.seconds }))
+      result.peak[endpoint].push(r)
+      log(`${result.name}: ${ENDPOINT_NAMES[endpoint]} run ${run + 1}: ${r.perSecond.toFixed(0)}/s p50 ${r.p50.toFixed(1)} ms p99 ${r.p99.toFixed(1)} ms, server CPU ${r.cpuMicros!.toFixed(0)} µs/op${r.errors ? ` errors ${r.errors} (${r.firstError})` : ''}`)
+    }
+  }
+  for (const endpoint of ENDPOINTS) {
+    const rate = median(result.peak[endpoint].map((r) => r.perSecond)) / 2
+    const r = await fixedRate(connections, ops[endpoint], rate, SIZES.halfSeconds)
+    result.half[endpoint] = r
+    log(`${result.name}: ${ENDPOINT_NAMES[endpoint]} at ${rate.toFixed(0)}/s (50 %): p50 ${r.p50.toFixed(1)} ms p99 ${r.p99.toFixed(1)} ms${r.errors ? ` errors ${r.errors}` : ''}`)
+  }
+}
+
+async function coldStarts(name: string, script: string, env: Record<string, string>, port: number, count: number): Promise<number[]> {
+  const times: number[] = []
+  for (let i = 0; i < count; i += 1) {
+    const started = performance.now()
+    const server = spawnServer(script, env, SERVER_CPU)
+    times.push(await waitReady(port, started, server))
+    await server.stop()
+  }
+  log(`${name}: cold start ${times.map((t) => t.toFixed(0)).join(', ')} ms`)
+  return times
+}
+
+async function runLogins(name: string, server: ServerProcess, connections: Connection[], op: Operation, count: number, runs: number): Promise<LoadResult[]> {
+  const results: LoadResult[] = []
+  await closedLoop(connections, op, { count: connections.length }) // warm-up: one sign-in per connection
+  for (let run = 0; run < runs; run += 1) {
+    // Bounded by count and by time, so a slow (or busy) machine cannot stretch the run.
+    const r = await withCpu(server, () => closedLoop(connections, op, { count, seconds: SIZES.loginSeconds }))
+    results.push(r)
+    log(`${name}: logins run ${run + 1}: ${r.perSecond.toFixed(1)}/s p50 ${r.p50.toFixed(0)} ms p99 ${r.p99.toFixed(0)} ms, server CPU ${(r.cpuMicros! / 1000).toFixed(1)} ms/login${r.errors ? ` errors ${r.errors} (${r.firstError})` : ''} (peak RSS so far ${server.peakRssMiB().toFixed(0)} MiB)`)
+  }
+  return results
+}
+
+async function benchOneDoor(kind: DbKind): Promise<TargetResult> {
+  const name = kind === 'pg' ? 'PostgreSQL' : 'SQLite'
+  const result: TargetResult = { name, coldStartMs: [], logins1: [], logins2: [], peak: { clientCredentials: [], refresh: [], introspection: [] }, half: {}, peakRssMiB: 0 }
+  const port = await freePort()
+  const target = prepareTarget(kind, port, options.pgUrl)
+  Object.assign(target.env, extraServerEnv)
+  const script = 'src/main.ts'
+  const servers: ServerProcess[] = []
+  const start = async (cpus: string) => {
+    const started = performance.now()
+    const server = spawnServer(script, target.env, cpus)
+    servers.push(server)
+    const ms = await waitReady(port, started, server)
+    return { server, ms }
+  }
+  try {
+    log(`${name}: first start on an empty database (migrations, key generation)`)
+    const first = await start(SERVER_CPU)
+    result.firstStartMs = first.ms
+    const seeded = await seed(target, SIZES.persons)
+    await first.server.stop()
+    result.coldStartMs = await coldStarts(name, script, target.env, port, SIZES.coldStarts)
+
+    const { server } = await start(SERVER_CPU)
+    const connections = connectionsFor(httpsBehindProxy(port))
+    const creds: Credentials = { clientId: seeded.clientId, clientSecret: seeded.clientSecret, refreshTokens: [], accessTokens: [], issued: 0 }
+    const login = loginOperation(seeded, creds)
+    result.logins1 = await runLogins(`${name} (server on 1 core)`, server, connections, login, SIZES.logins, SIZES.runs > 1 ? 2 : 1)
+    await measureEndpoints(result, server, connections, creds)
+    result.peakRssMiB = server.peakRssMiB()
+    for (const c of connections) c.close()
+    await server.stop()
+
+    const both = await start(BOTH_CPUS)
+    const connections2 = connectionsFor(httpsBehindProxy(port))
+    result.logins2 = await runLogins(`${name} (server on 2 cores)`, both.server, connections2, login, SIZES.logins2, SIZES.runs > 1 ? 2 : 1)
+    result.peakRssMiB = Math.max(result.peakRssMiB, both.server.peakRssMiB())
+    for (const c of connections2) c.close()
+    await both.server.stop()
+  } finally {
+    for (const server of servers) await server.stop()
+    await target.cleanup()
+  }
+  return result
+}
+
+async function benchBare(): Promise<TargetResult> {
+  const name = 'bare oidc-provider'
+  const result: TargetResult = { name, coldStartMs: [], logins1: [], logins2: [], peak: { clientCredentials: [], refresh: [], introspection: [] }, half: {}, peakRssMiB: 0 }
+  const port = await freePort()
+  const clientSecret = 'bench-secret-0123456789abcdefghijklmnopqrstuvwxyz'
+  const env = {
+    NODE_ENV: 'production',
+    PORT: String(port),
+    ISSUER: `https://127.0.0.1:${port}`,
+    ONEDOOR_KEY_ENCRYPTION_KEY: Buffer.alloc(32, 1).toString('base64'),
+    ONEDOOR_COOKIE_KEYS: 'bench-cookie-key-0123456789abcdefghijklmnop',
+    ONEDOOR_PII_ENCRYPTION_KEY: Buffer.alloc(32, 2).toString('base64'),
+    ONEDOOR_PII_BLIND_INDEX_KEY: Buffer.alloc(32, 3).toString('base64'),
+    BENCH_CLIENT_SECRET: clientSecret,
+    BENCH_REDIRECT_URI: REDIRECT_URI,
+    BENCH_REFRESH_TOKENS: '64',
+  }
+  const script = 'bench/bare-provider.ts'
+  result.coldStartMs = await coldStarts(name, script, env, port, SIZES.coldStarts)
+  const server = spawnServer(script, env, SERVER_CPU)
+  try {
+    await waitReady(port, performance.now(), server)
+    const seedLine = server.stdoutLines.find((l) => l.startsWith('BENCH_SEED '))
+    if (!seedLine) throw new Error('bare provider printed no seed line')
+    const seedData = JSON.parse(seedLine.slice('BENCH_SEED '.length)) as { clientId: string; refreshTokens: string[] }
+    const creds: Credentials = { clientId: seedData.clientId, clientSecret, refreshTokens: seedData.refreshTokens, accessTokens: [], issued: 0 }
+    const connections = connectionsFor(httpsBehindProxy(port))
+    // Access tokens to introspect come from refreshes, as on OneDoor.
+    await closedLoop(connections, operations(creds).refresh, { count: 64 })
+    await measureEndpoints(result, server, connections, creds)
+    result.peakRssMiB = server.peakRssMiB()
+    for (const c of connections) c.close()
+  } finally {
+    await server.stop()
+  }
+  return result
+}
+
+async function argon2Ceiling(cpuList: string, concurrency: number): Promise<number> {
+  const { argon2 } = loadConfig({ env: { NODE_ENV: 'test', ONEDOOR_DATA_DIR: path.join(ROOT, 'data') } }).passwords
+  const args = [argon2.memoryKiB, argon2.timeCost, argon2.parallelism, concurrency, SIZES.argonSeconds].map(String)
+  const child = spawn('taskset', ['-c', cpuList, NODE, '--import', 'tsx', path.join(ROOT, 'bench', 'argon2-ceiling.ts'), ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] })
+  let out = ''
+  child.stdout.on('data', (chunk: Buffer) => { out += chunk.toString() })
+  await new Promise((resolve) => child.once('exit', resolve))
+  const perSecond = (JSON.parse(out.trim()) as { perSecond: number }).perSecond
+  log(`argon2id verify ceiling on cpu ${cpuList} (${concurrency} at a time): ${perSecond.toFixed(1)}/s`)
+  return perSecond
+}
+
+async function logoutFanout(kinds: DbKind[]): Promise<string> {
+  const file = path.join(ROOT, 'bench', 'logout-fanout.ts')
+  if (!existsSync(file)) return '_skipped: bench/logout-fanout.ts (federation) does not exist yet._'
+  try {
+    const mod = (await import(pathToFileURL(file).href)) as {
+      measureLogoutFanout?: (o: { db: DbKind; pgUrl: string }) => Promise<unknown[]>
+      formatLogoutFanout?: (figures: unknown[]) => string
+    }
+    if (typeof mod.measureLogoutFanout !== 'function' || typeof mod.formatLogoutFanout !== 'function') {
+      return '_skipped: bench/logout-fanout.ts does not export measureLogoutFanout() and formatLogoutFanout()._'
+    }
+    const figures: unknown[] = []
+    for (const db of kinds) {
+      log(`logout fan-out on ${db} (bench/logout-fanout.ts)`)
+      figures.push(...(await mod.measureLogoutFanout({ db, pgUrl: options.pgUrl })))
+    }
+    return mod.formatLogoutFanout(figures)
+  } catch (err) {
+    return `_logout fan-out failed: ${(err as Error).message}_`
+  }
+}
+
+// ---------------------------------------------------------------- report
+
+const fmtRate = (v: number) => (Number.isFinite(v) ? (v >= 100 ? v.toFixed(0) : v.toFixed(1)) : '—')
+const pct = (v: number) => (Number.isFinite(v) ? `${(v * 100).toFixed(0)} %` : '—')
+const ms = (v: number | undefined) => (v !== undefined && Number.isFinite(v) ? (v >= 100 ? v.toFixed(0) : v.toFixed(1)) : '—')
+const verdict = (ok: boolean | undefined) => (ok === undefined ? '' : ok ? ' ✅' : ' ❌')
+const rateOf = (runs: LoadResult[]) => median(runs.map((r) => r.perSecond))
+const noiseOf = (runs: LoadResult[]) => (runs.length > 1 ? ` ±${(spread(runs.map((r) => r.perSecond)) * 50).toFixed(0)}%` : '')
+
+function report(results: TargetResult[], bare: TargetResult | undefined, ceiling: { one: number; two: number }, meta: { started: Date; seconds: number; loadBefore: number[]; loadAfter: number[]; fanout: string; failures: string[] }): string {
+  const onedoor = results
+  const lines: string[] = []
+  const cols = [...onedoor.map((r) => r.name), ...(bare ? [bare.name] : [])]
+  lines.push(`# OneDoor benchmark${options.quick ? ' (quick smoke run: indicative only)' : ''}`)
+  lines.push('')
+  lines.push(`${meta.started.toISOString()} · ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'} · Node ${process.versions.node} · server pinned to cpu ${SERVER_CPU}, load generator to cpu ${LOAD_CPU} · ${options.connections} connections · load average before ${meta.loadBefore.map((v) => v.toFixed(2)).join(' ')}, after ${meta.loadAfter.map((v) => v.toFixed(2)).join(' ')} · took ${meta.seconds.toFixed(0)} s`)
+  lines.push('')
+  lines.push(`| metric | target | ${cols.join(' | ')} |`)
+  lines.push(`|---|---|${cols.map(() => '---:').join('|')}|`)
+  const row = (metric: string, target: string, cells: string[]) => lines.push(`| ${metric} | ${target} | ${cells.join(' | ')} |`)
+  const bareCell = (f: (r: TargetResult) => string) => (bare ? [f(bare)] : [])
+
+  row(`argon2id verify ceiling, 1 core / 2 cores`, '', [...onedoor.map(() => `${fmtRate(ceiling.one)} / ${fmtRate(ceiling.two)}`), ...bareCell(() => '')])
+  row('code-flow logins/s, server on 1 core', '≥ 90 % of 1-core ceiling', [...onedoor.map((r) => { const v = rateOf(r.logins1); return `${fmtRate(v)}${noiseOf(r.logins1)} (${pct(v / ceiling.one)})${verdict(v >= 0.9 * ceiling.one)}` }), ...bareCell(() => '—')])
+  row('code-flow logins/s, server on 2 cores', '≥ 90 % of 2-core ceiling', [...onedoor.map((r) => { const v = rateOf(r.logins2); return `${fmtRate(v)}${noiseOf(r.logins2)} (${pct(v / ceiling.two)})${verdict(v >= 0.9 * ceiling.two)}` }), ...bareCell(() => '—')])
+  row('server CPU ms/login (argon2 verify alone ÷ this)', 'noise-robust view', [...onedoor.map((r) => { const v = median(r.logins1.map((x) => x.cpuMicros ?? NaN)) / 1000; return `${ms(v)} (${pct(1000 / ceiling.one / v)})` }), ...bareCell(() => '—')])
+  row('login p50 / p99 ms (1 core, closed loop)', '', [...onedoor.map((r) => `${ms(median(r.logins1.map((x) => x.p50)))} / ${ms(median(r.logins1.map((x) => x.p99)))}`), ...bareCell(() => '—')])
+  for (const endpoint of ENDPOINTS) {
+    const reference = bare ? rateOf(bare.peak[endpoint]) : NaN
+    const needsRatio = endpoint !== 'introspection'
+    row(`${ENDPOINT_NAMES[endpoint]}/s (peak)`, needsRatio ? '≥ 80 % of bare' : '(vs bare)', [
+      ...onedoor.map((r) => { const v = rateOf(r.peak[endpoint]); const ratio = v / reference; return `${fmtRate(v)}${noiseOf(r.peak[endpoint])} (${pct(ratio)})${needsRatio && bare ? verdict(ratio >= 0.8) : ''}` }),
+      ...bareCell((b) => `${fmtRate(rateOf(b.peak[endpoint]))}${noiseOf(b.peak[endpoint])}`),
+    ])
+    const bareCpu = bare ? median(bare.peak[endpoint].map((x) => x.cpuMicros ?? NaN)) : NaN
+    row(`${ENDPOINT_NAMES[endpoint]} server CPU µs/op (bare ÷ this)`, 'noise-robust view', [
+      ...onedoor.map((r) => { const v = median(r.peak[endpoint].map((x) => x.cpuMicros ?? NaN)); return `${ms(v)} (${pct(bareCpu / v)})` }),
+      ...bareCell(() => ms(bareCpu)),
+    ])
+    row(`${ENDPOINT_NAMES[endpoint]} p50 / p99 ms at peak`, '', [...onedoor, ...(bare ? [bare] : [])].map((r) => `${ms(median(r.peak[endpoint].map((x) => x.p50)))} / ${ms(median(r.peak[endpoint].map((x) => x.p99)))}`))
+    row(`${ENDPOINT_NAMES[endpoint]} p99 ms at 50 % of peak`, '< 50 ms', [...onedoor, ...(bare ? [bare] : [])].map((r) => { const h = r.half[endpoint]; return h ? `${ms(h.p99)} (p50 ${ms(h.p50)}, ${fmtRate(h.perSecond)}/s)${verdict(h.p99 < 50)}` : '—' }))
+  }
+  row('peak RSS of the server process (MiB)', '< 200 MB', [...onedoor, ...(bare ? [bare] : [])].map((r) => `${r.peakRssMiB.toFixed(0)}${verdict(r.peakRssMiB * 1.048576 < 200)}`))
+  row(`cold start: spawn → /readyz 200, median of ${SIZES.coldStarts} (ms)`, '< 2 s', [...onedoor, ...(bare ? [bare] : [])].map((r) => { const m = median(r.coldStartMs); return `${ms(m)} (${r.coldStartMs.map((t) => t.toFixed(0)).join(', ')})${verdict(m < 2000)}` }))
+  row('first start on an empty database (ms)', '', [...onedoor.map((r) => ms(r.firstStartMs)), ...bareCell(() => '—')])
+  const errors = [...onedoor, ...(bare ? [bare] : [])].flatMap((r) => [...r.logins1, ...r.logins2, ...Object.values(r.peak).flat(), ...Object.values(r.half)].filter((x): x is LoadResult => !!x).map((x) => x.errors)).reduce((a, b) => a + b, 0)
+  lines.push('')
+  for (const failure of meta.failures) lines.push(`**Not measured: ${failure}**\n`)
+  lines.push('Notes:')
+  lines.push(`- Peak figures are medians of ${SIZES.runs} closed-loop run(s) of ${SIZES.seconds} s each after a warm-up; ±N% is half the spread (max − min) of the runs relative to the median. Ratios in parentheses are against the bare reference (endpoints) or the argon2 ceiling (logins). Requests that failed: ${errors}.`)
+  lines.push('- Logins: one new cookie jar per sign-in, through the real login and consent pages, then the code exchange (PKCE S256, client_secret_basic), counted as one login. "2 cores" lets the server use both cores while the load generator keeps running on core 1, so it competes with the server there.')
+  if (options.serverEnv.length > 0) lines.push(`- Extra server environment: ${options.serverEnv.join(' ')}.`)
+  lines.push('- The 50 % phase sends at a fixed rate (half of the median peak) and measures latency from when each request was due, so queueing is not hidden.')
+  lines.push('- Production-like: NODE_ENV=production, secrets from the environment, https issuer behind a TLS-terminating proxy (X-Forwarded-Proto: https, trustProxy), log level warn. The bare reference uses OneDoor\'s own provider configuration (same features, opaque tokens, TTLs, refresh policy), oidc-provider\'s MemoryAdapter, a static client and a static account.')
+  lines.push(`- Server CPU per operation is the CPU time of all the server's threads (main + libuv pool, from /proc/PID/task/N/schedstat) divided by the operations completed. It is less sensitive than throughput to other processes on the machine (though contention still inflates it), so compare those ratios when the machine is busy. SQLite work happens inside the server and is counted; PostgreSQL's own processes are neither pinned nor counted.`)
+  lines.push("- The machine is shared: figures move with other people's load (see the load averages above).")
+  lines.push('')
+  lines.push('## Logout fan-out (federation)')
+  lines.push('')
+  lines.push(meta.fanout)
+  lines.push('')
+  return lines.join('\n')
+}
+
+async function main(): Promise<void> {
+  const started = new Date()
+  const t0 = performance.now()
+  const loadBefore = loadavg()
+  log(`${options.quick ? 'quick' : 'full'} run; databases ${options.db}; bare reference ${options.bare ? 'on' : 'off'}`)
+  const ceiling = { one: await argon2Ceiling(SERVER_CPU, 1), two: await argon2Ceiling(BOTH_CPUS, twoCores ? 2 : 1) }
+  const kinds = options.db.split(',').map((s) => s.trim()).filter(Boolean) as DbKind[]
+  const results: TargetResult[] = []
+  const failures: string[] = []
+  for (const kind of kinds) {
+    if (kind !== 'sqlite' && kind !== 'pg') throw new Error(`unknown database ${kind} (sqlite, pg)`)
+    try {
+      results.push(await benchOneDoor(kind))
+    } catch (err) {
+      failures.push(`${kind}: ${(err as Error).message}`)
+      log(`${kind} failed: ${(err as Error).stack}`)
+    }
+  }
+  let bare: TargetResult | undefined
+  try {
+    bare = options.bare ? await benchBare() : undefined
+  } catch (err) {
+    failures.push(`bare reference: ${(err as Error).message}`)
+    log(`bare reference failed: ${(err as Error).stack}`)
+  }
+  const fanout = await logoutFanout(kinds)
+  const markdown = report(results, bare, ceiling, { started, seconds: (performance.now() - t0) / 1000, loadBefore, loadAfter: loadavg(), fanout, failures })
+  const out = path.resolve(ROOT, options.out)
+  mkdirSync(path.dirname(out), { recursive: true })
+  writeFileSync(out, markdown)
+  process.stdout.write(`\n${markdown}\n(written to ${path.relative(ROOT, out)})\n`)
+  if (failures.length > 0) process.exitCode = 1
+}
+
+main().catch((err) => {
+  process.stderr.write(`bench failed: ${err instanceof Error ? err.stack : String(err)}\n`)
+  process.exit(1)
+})

@@ -1,0 +1,53 @@
+/*
+ * Rate limits over shared counters (the database), so every server process sees the same state.
+ * Two fixed windows are summed (this one and the previous one): a subject under the limit has
+ * made fewer than `limit` hits in any span of one window, with no burst at window edges.
+ * Subjects (phones, IPs, identifiers) are hashed before they become keys.
+ */
+import { createHmac } from 'node:crypto'
+
+export interface CounterStore {
+  increment(key: string, expiresAt: number): Promise<number>
+  sum(keys: string[]): Promise<number>
+  remove(keys: string[]): Promise<void>
+}
+
+export interface RateLimit {
+  /** Short stable name, part of the key: 'signin-account', 'sms-phone'… */
+  name: string
+  limit: number
+  windowSeconds: number
+}
+
+export type RateLimiter = ReturnType<typeof createRateLimiter>
+
+export function createRateLimiter(deps: { store: CounterStore; hashKey: Buffer; now?: () => number }, rule: RateLimit) {
+  const now = deps.now ?? Date.now
+  const windowMs = rule.windowSeconds * 1000
+  return { isBlocked, hit, reset, rule }
+
+  function keys(subject: string): [current: string, previous: string, windowEnd: number] {
+    const hashed = createHmac('sha256', deps.hashKey).update(`rate-limit\0${rule.name}\0${subject}`).digest('base64url')
+    const window = Math.floor(now() / windowMs)
+    return [`${rule.name}:${hashed}:${window}`, `${rule.name}:${hashed}:${window - 1}`, (window + 1) * windowMs]
+  }
+
+  /** True when the subject has used up its allowance. */
+  async function isBlocked(subject: string): Promise<boolean> {
+    const [current, previous] = keys(subject)
+    return (await deps.store.sum([current, previous])) >= rule.limit
+  }
+
+  /** Counts one event; returns true when this event went over the limit. */
+  async function hit(subject: string): Promise<boolean> {
+    const [current, previous, windowEnd] = keys(subject)
+    // Kept one extra window, so that it still counts as "previous" in the next one.
+    await deps.store.increment(current, windowEnd + windowMs)
+    return (await deps.store.sum([current, previous])) > rule.limit
+  }
+
+  async function reset(subject: string): Promise<void> {
+    const [current, previous] = keys(subject)
+    await deps.store.remove([current, previous])
+  }
+}

@@ -1,0 +1,116 @@
+/*
+ * How administration and the audit trail join the composition root (src/app.ts) with as few
+ * lines there as possible: services the CLI also needs, the provider-event sink, the sign-in
+ * callbacks, and the routers (API + console) once the division tree is loaded.
+ */
+import type Router from '@koa/router'
+import type { Logger } from 'pino'
+import { createAudit, type AuditEvent } from '../audit/index.js'
+import type { Config } from '../config/index.js'
+import type { DivisionTree } from '../federation/index.js'
+import type { Renderer } from '../http/render.js'
+import type { Jwk } from '../keys/index.js'
+import { keyFromBase64 } from '../shared/crypto.js'
+import { createAdminStore, type AdminStore } from '../store/admin.js'
+import { createAuditStore } from '../store/audit.js'
+import type { ClientStore } from '../store/clients.js'
+import type { Db } from '../store/db.js'
+import { createAdminModule } from './index.js'
+import { shapeScope, type DivisionScope } from './scope.js'
+
+/** Audit trail and admin rows: part of createServices(), so the CLI has them too. */
+export function createAuditServices(config: Config, db: Db) {
+  const audit = createAudit({ store: createAuditStore(db), retentionDays: config.audit.retentionDays })
+  return { audit, adminStore: createAdminStore(db) }
+}
+
+/** The real division tree when loaded (non-standard units included), the code shape otherwise. */
+export function scopeFromTree(tree: DivisionTree | undefined): DivisionScope {
+  if (!tree) return shapeScope
+  return {
+    isWithin: (code, scopeCode) => (tree.get(code) && tree.get(scopeCode) ? tree.isWithin(code, scopeCode) : shapeScope.isWithin(code, scopeCode)),
+    prefixesFor: shapeScope.prefixesFor,
+    levelOf: (code) => (tree.get(code)?.level as ReturnType<DivisionScope['levelOf']>) ?? shapeScope.levelOf(code),
+  }
+}
+
+export interface AdminWiringDeps {
+  config: Config
+  logger: Logger
+  renderer: Renderer
+  services: ReturnType<typeof createAuditServices> & {
+    clients: ClientStore
+    keySet: { loadSigningJwks: () => Promise<Jwk[]> }
+    divisions?: { tree(): Promise<DivisionTree> }
+    persons?: { clearSignInFailures?: (personId: string) => Promise<void> }
+  }
+  endSessions?: (accountId: string) => Promise<{ sessionsEnded: number }>
+}
+
+export function createAdminWiring(deps: AdminWiringDeps) {
+  const { audit, adminStore } = deps.services
+  const divisionOfClient = clientDivisionCache(adminStore)
+  const routers: Router[] = []
+  let noteAdminFailure: ((identifier: string, from: { ip?: string; clientId?: string }) => Promise<void>) | undefined
+
+  /** Provider and sign-in events: written in the background, a failure logged (never thrown into the flow). */
+  function sink(event: AuditEvent): void {
+    void (async () => {
+      const clientId = event.actor.clientId ?? (event.target?.type === 'client' ? event.target.id : null)
+      const divisionCode = event.divisionCode ?? (clientId ? await divisionOfClient(clientId) : null)
+      await audit.record({ ...event, divisionCode })
+    })().catch((err) => deps.logger.error({ err, type: event.type }, 'could not record audit event'))
+  }
+
+  return {
+    sink,
+    routers,
+    onLogin(e: { accountId: string; clientId: string; ip: string }) {
+      sink({ type: 'auth.login.succeeded', actor: { type: 'person', id: e.accountId, clientId: e.clientId, ip: e.ip }, details: { method: 'password' } })
+    },
+    onLoginFailed(e: { clientId: string; ip: string; reason?: string; identifier?: string }) {
+      sink({ type: 'auth.login.failed', actor: { type: 'anonymous', clientId: e.clientId, ip: e.ip }, result: 'failure', errorCode: e.reason ?? 'invalid_credentials' })
+      if (e.identifier && noteAdminFailure) {
+        void noteAdminFailure(e.identifier, { ip: e.ip, clientId: e.clientId }).catch((err) => deps.logger.error({ err }, 'could not count an admin sign-in failure'))
+      }
+    },
+    async ready(): Promise<void> {
+      const tree = await deps.services.divisions?.tree().catch((err) => {
+        deps.logger.warn({ err }, 'division tree unavailable; admin scope falls back to code shape')
+        return undefined
+      })
+      const module = createAdminModule({
+        config: deps.config,
+        store: adminStore,
+        audit,
+        scope: scopeFromTree(tree),
+        clients: deps.services.clients,
+        loadJwks: deps.services.keySet.loadSigningJwks,
+        keys: {
+          keyEncryptionKey: keyFromBase64(deps.config.secrets.keyEncryptionKey),
+          piiEncryptionKey: keyFromBase64(deps.config.secrets.piiEncryptionKey),
+          piiBlindIndexKey: keyFromBase64(deps.config.secrets.piiBlindIndexKey),
+        },
+        renderer: deps.renderer,
+        endSessions: deps.endSessions,
+        clearSignInFailures: deps.services.persons?.clearSignInFailures,
+        divisionName: tree ? (code) => tree.get(code)?.name : undefined,
+      })
+      noteAdminFailure = module.administration.noteFailedSignIn
+      await module.ensureConsoleClient()
+      routers.push(module.api, module.console)
+    },
+  }
+}
+
+/** clientId → division code, cached briefly (sign-in bursts name the same few clients). */
+function clientDivisionCache(store: AdminStore) {
+  const cache = new Map<string, { at: number; value: string | null }>()
+  return async (clientId: string): Promise<string | null> => {
+    const hit = cache.get(clientId)
+    if (hit && Date.now() - hit.at < 60_000) return hit.value
+    const value = (await store.findClient(clientId))?.divisionCode ?? null
+    cache.set(clientId, { at: Date.now(), value })
+    return value
+  }
+}

@@ -1,0 +1,73 @@
+/*
+ * Logouts that do not come through a portal: "sign out everywhere" in the account centre, and
+ * an administrator ending a session. The sessions and their grants' tokens are deleted first
+ * (so no portal can get a new token from them), then the portals they reached are notified.
+ */
+import { LogoutError } from './errors.js'
+import type { FanOutReport, LogoutFanOut } from './fan-out.js'
+import type { LogoutTarget, OidcSession, SessionStore } from './types.js'
+
+export interface EndSessionsDeps {
+  sessions: SessionStore
+  fanOut: Pick<LogoutFanOut, 'notify'>
+  now?: () => number
+}
+
+export interface LogoutResult {
+  sessionsEnded: number
+  portals: FanOutReport
+}
+
+export interface SessionSummary {
+  uid: string
+  loginAt?: number
+  expiresAt?: number
+  clientIds: string[]
+}
+
+export function createEndSessions(deps: EndSessionsDeps) {
+  const now = deps.now ?? Date.now
+  return { signOutEverywhere, endSession, listSessions }
+
+  /**
+   * Ends every session of the person and sends each portal they reached one `sub`-only logout
+   * token (no sid: Back-Channel Logout §2.4 reads that as "all sessions of this subject").
+   */
+  async function signOutEverywhere(accountId: string): Promise<LogoutResult> {
+    const sessions = await deps.sessions.findByAccount(accountId, now())
+    const sessionsEnded = await end(sessions)
+    const clientIds = new Set(sessions.flatMap((s) => Object.keys(s.authorizations)))
+    const targets: LogoutTarget[] = [...clientIds].map((clientId) => ({ clientId, accountId }))
+    return { sessionsEnded, portals: await deps.fanOut.notify(targets, 'sign_out_everywhere') }
+  }
+
+  /**
+   * Ends one session, named by its public uid, with a logout token carrying that session's sid
+   * to each portal it reached. With `accountId`, only a session of that person is ended (the
+   * account centre); without, any (an administrator, whose permission is checked by the caller).
+   */
+  async function endSession(uid: string, options: { accountId?: string } = {}): Promise<LogoutResult> {
+    const session = await deps.sessions.findByUid(uid, now())
+    if (!session || (options.accountId !== undefined && session.accountId !== options.accountId)) throw LogoutError.SESSION_NOT_FOUND()
+    const sessionsEnded = await end([session])
+    const targets: LogoutTarget[] = Object.entries(session.authorizations).map(([clientId, a]) => ({ clientId, accountId: session.accountId, ...(a.sid ? { sid: a.sid } : {}) }))
+    return { sessionsEnded, portals: await deps.fanOut.notify(targets, 'session_ended') }
+  }
+
+  /** The person's live sessions, by public uid, with the portals each reached. */
+  async function listSessions(accountId: string): Promise<SessionSummary[]> {
+    const sessions = await deps.sessions.findByAccount(accountId, now())
+    return sessions.map((s) => ({
+      uid: s.uid,
+      ...(s.loginAt !== undefined ? { loginAt: s.loginAt } : {}),
+      ...(s.expiresAt !== undefined ? { expiresAt: s.expiresAt } : {}),
+      clientIds: Object.keys(s.authorizations),
+    }))
+  }
+
+  async function end(sessions: OidcSession[]): Promise<number> {
+    // Grants a portal holds offline (persistsLogout) outlive the session, as in oidc-provider's end_session.
+    const grantIds = sessions.flatMap((s) => Object.values(s.authorizations).flatMap((a) => (a.grantId && !a.persistsLogout ? [a.grantId] : [])))
+    return deps.sessions.endSessions(sessions.map((s) => s.id), grantIds)
+  }
+}

@@ -1,0 +1,228 @@
+/*
+ * Audit rows. Appends are serialised so that each row links to exactly one predecessor: on
+ * PostgreSQL a transaction-level advisory lock (released at commit or rollback), on SQLite the
+ * single writer connection. The chain head row moves in the same transaction as the append.
+ */
+import type { Knex } from 'knex'
+import type { AuditRecord } from '../audit/events.js'
+import type { HashedFields } from '../audit/hash.js'
+import type { Db } from './db.js'
+
+/** Arbitrary constant naming the audit-append lock among the database's advisory locks. */
+const AUDIT_LOCK_KEY = 0x0ed0_a0d1
+/**
+ * Advisory locks are database-wide: the lock is keyed by schema too, so that OneDoors on other
+ * schemas of one database (the test suite's parallel schemas) never wait on each other's chain.
+ */
+const AUDIT_LOCK_SQL = "select pg_advisory_xact_lock(hashtext(coalesce(current_schema(), '')), ?)"
+
+export interface AuditQuery {
+  /** Division-code prefixes the reader may see; null = everything (province scope). */
+  divisionPrefixes: string[] | null
+  from?: number
+  to?: number
+  type?: string
+  targetId?: string
+  actorId?: string
+  clientId?: string
+  limit?: number
+  afterSeq?: number
+}
+
+export interface AuditAnchor {
+  seq: number
+  hash: string
+}
+
+export type AuditStore = ReturnType<typeof createAuditStore>
+
+type Build = (prevHash: string) => HashedFields & { hash: string }
+
+/** Most records one group-commit transaction writes (17 bound values each). */
+const MAX_BATCH = 200
+
+export function createAuditStore(db: Db) {
+  const pending: { build: Build; resolve: (record: AuditRecord) => void; reject: (err: unknown) => void }[] = []
+  let flushing = false
+
+  return { append, head, anchor, readFrom, query, countByType, purgeThrough, lastSeqBefore, countBefore }
+
+  /**
+   * Appends one record inside `trx` (or a transaction of its own); `build` gets the previous hash.
+   * Without `trx`, appends are group-committed: every token request records an event, and one
+   * serialised transaction per event (lock, head read, insert, head update) capped token
+   * throughput. Appends arriving while a batch is written form the next batch, written in one
+   * transaction in arrival order; each caller's promise settles only after its batch committed,
+   * so nothing is acknowledged before it is durable.
+   */
+  async function append(build: Build, trx?: Knex.Transaction): Promise<AuditRecord> {
+    if (trx) return (await appendIn(trx, [build]))[0]
+    return new Promise<AuditRecord>((resolve, reject) => {
+      pending.push({ build, resolve, reject })
+      if (!flushing) void flush()
+    })
+  }
+
+  async function flush(): Promise<void> {
+    flushing = true
+    try {
+      while (pending.length > 0) {
+        const batch = pending.splice(0, MAX_BATCH)
+        try {
+          const records = await db.transaction((trx) => appendIn(trx, batch.map((b) => b.build)))
+          batch.forEach((b, i) => b.resolve(records[i]))
+        } catch (err) {
+          if (batch.length === 1) {
+            batch[0].reject(err)
+            continue
+          }
+          // One unwritable record must not take the others with it: write them one by one.
+          for (const b of batch) {
+            try {
+              b.resolve((await db.transaction((trx) => appendIn(trx, [b.build])))[0])
+            } catch (one) {
+              b.reject(one)
+            }
+          }
+        }
+      }
+    } finally {
+      flushing = false
+    }
+  }
+
+  async function appendIn(trx: Knex.Transaction, builds: Build[]): Promise<AuditRecord[]> {
+    if (trx.client.config.client === 'pg') await trx.raw(AUDIT_LOCK_SQL, [AUDIT_LOCK_KEY])
+    const current = await trx('audit_chain_head').where({ id: 1 }).first()
+    let prev = current ? { seq: Number(current.seq), hash: current.hash as string } : await anchor(trx)
+    const records: AuditRecord[] = []
+    for (const build of builds) {
+      const fields = build(prev.hash)
+      const record = { ...fields, seq: prev.seq + 1 }
+      records.push(record)
+      prev = { seq: record.seq, hash: fields.hash }
+    }
+    await trx('audit_events').insert(records.map(toRow))
+    if (current) await trx('audit_chain_head').where({ id: 1 }).update({ seq: prev.seq, hash: prev.hash })
+    else await trx('audit_chain_head').insert({ id: 1, seq: prev.seq, hash: prev.hash })
+    return records
+  }
+
+  async function head(conn: Knex = db): Promise<AuditAnchor | undefined> {
+    const row = await conn('audit_chain_head').where({ id: 1 }).first()
+    return row ? { seq: Number(row.seq), hash: row.hash } : undefined
+  }
+
+  /** Where the stored chain starts: the last archived record, or the genesis. */
+  async function anchor(conn: Knex = db): Promise<AuditAnchor> {
+    const row = await conn('audit_archives').orderBy('through_seq', 'desc').first()
+    return row ? { seq: Number(row.through_seq), hash: row.last_hash } : { seq: 0, hash: '0'.repeat(64) }
+  }
+
+  async function readFrom(afterSeq: number, limit: number): Promise<AuditRecord[]> {
+    const rows = await db('audit_events').where('seq', '>', afterSeq).orderBy('seq', 'asc').limit(limit)
+    return rows.map(fromRow)
+  }
+
+  async function query(q: AuditQuery): Promise<AuditRecord[]> {
+    const rows = await db('audit_events')
+      .modify((b) => {
+        if (q.divisionPrefixes) {
+          const prefixes = q.divisionPrefixes
+          b.where((w) => {
+            if (prefixes.length === 0) w.whereRaw('1 = 0')
+            for (const p of prefixes) w.orWhere('division_code', 'like', `${p}%`)
+          })
+        }
+        if (q.from !== undefined) b.where('at', '>=', q.from)
+        if (q.to !== undefined) b.where('at', '<', q.to)
+        if (q.type) b.where('type', q.type)
+        if (q.targetId) b.where('target_id', q.targetId)
+        if (q.actorId) b.where('actor_id', q.actorId)
+        if (q.clientId) b.where('client_id', q.clientId)
+        if (q.afterSeq !== undefined) b.where('seq', '>', q.afterSeq)
+      })
+      .orderBy('seq', 'asc')
+      .limit(q.limit ?? 1000)
+    return rows.map(fromRow)
+  }
+
+  /** Event counts per type for one client since `since` (integration health). */
+  async function countByType(clientId: string, since: number): Promise<Record<string, number>> {
+    const rows = await db('audit_events').where({ client_id: clientId }).where('at', '>=', since).select('type').count({ n: '*' }).groupBy('type')
+    return Object.fromEntries((rows as Record<string, unknown>[]).map((r) => [String(r.type), Number(r.n)]))
+  }
+
+  async function lastSeqBefore(at: number): Promise<number | undefined> {
+    const row = await db('audit_events').where('at', '<', at).max({ seq: 'seq' }).first()
+    return row?.seq == null ? undefined : Number(row.seq)
+  }
+
+  async function countBefore(at: number): Promise<number> {
+    const row = await db('audit_events').where('at', '<', at).count({ n: '*' }).first()
+    return Number(row?.n ?? 0)
+  }
+
+  /** Deletes every record up to `throughSeq` and leaves the anchor verification resumes from. */
+  async function purgeThrough(archive: { throughSeq: number; lastHash: string; beforeAt: number; count: number; fileSha256: string; file: string }): Promise<number> {
+    return db.transaction(async (trx) => {
+      if (trx.client.config.client === 'pg') await trx.raw(AUDIT_LOCK_SQL, [AUDIT_LOCK_KEY])
+      const deleted = await trx('audit_events').where('seq', '<=', archive.throughSeq).delete()
+      await trx('audit_archives').insert({
+        archived_at: Date.now(),
+        before_at: archive.beforeAt,
+        through_seq: archive.throughSeq,
+        last_hash: archive.lastHash,
+        count: archive.count,
+        file_sha256: archive.fileSha256,
+        file: archive.file.slice(0, 500),
+      })
+      return deleted
+    })
+  }
+}
+
+function toRow(r: AuditRecord) {
+  return {
+    seq: r.seq,
+    id: r.id,
+    at: r.at,
+    type: r.type,
+    actor_type: r.actorType,
+    actor_id: r.actorId,
+    client_id: r.clientId,
+    ip: r.ip,
+    user_agent: r.userAgent,
+    division_code: r.divisionCode,
+    target_type: r.targetType,
+    target_id: r.targetId,
+    result: r.result,
+    error_code: r.errorCode,
+    details: r.details,
+    prev_hash: r.prevHash,
+    hash: r.hash,
+  }
+}
+
+function fromRow(row: Record<string, unknown>): AuditRecord {
+  const text = (v: unknown) => (v === null || v === undefined ? null : String(v))
+  return {
+    seq: Number(row.seq),
+    id: String(row.id),
+    at: Number(row.at),
+    type: String(row.type),
+    actorType: String(row.actor_type),
+    actorId: text(row.actor_id),
+    clientId: text(row.client_id),
+    ip: text(row.ip),
+    userAgent: text(row.user_agent),
+    divisionCode: text(row.division_code),
+    targetType: text(row.target_type),
+    targetId: text(row.target_id),
+    result: row.result === 'failure' ? 'failure' : 'success',
+    errorCode: text(row.error_code),
+    details: String(row.details),
+    prevHash: String(row.prev_hash),
+    hash: String(row.hash),
+  }
+}

@@ -1,0 +1,35 @@
+/*
+ * Shared counters for rate limits (table rate_limits). Increments are single atomic upserts, so
+ * concurrent requests on any number of processes never lose a count.
+ */
+import type { Db } from './db.js'
+
+export type RateLimitStore = ReturnType<typeof createRateLimitStore>
+
+export function createRateLimitStore(db: Db, now: () => number = Date.now) {
+  return { increment, sum, remove, deleteExpired }
+
+  /** Adds one to the counter (created with `expiresAt` if absent) and returns the new count. */
+  async function increment(key: string, expiresAt: number): Promise<number> {
+    await db('rate_limits')
+      .insert({ key, count: 1, expires_at: expiresAt })
+      .onConflict('key')
+      .merge({ count: db.raw('?? + 1', ['rate_limits.count']) })
+    const row = await db('rate_limits').select('count').where({ key }).first()
+    return Number(row?.count ?? 1)
+  }
+
+  /** The sum of the live counters among `keys`. */
+  async function sum(keys: string[]): Promise<number> {
+    const row = await db('rate_limits').sum({ total: 'count' }).whereIn('key', keys).where('expires_at', '>', now()).first()
+    return Number(row?.total ?? 0)
+  }
+
+  async function remove(keys: string[]): Promise<void> {
+    await db('rate_limits').whereIn('key', keys).delete()
+  }
+
+  async function deleteExpired(): Promise<number> {
+    return db('rate_limits').where('expires_at', '<=', now()).delete()
+  }
+}

@@ -1,0 +1,123 @@
+/*
+ * The oidc-provider adapter over knex, as a contract on the suite's database (SQLite or
+ * PostgreSQL): expiry on every row, lookups by uid / user code, revocation by grant, an atomic
+ * consume, and the cleanup of expired rows (issue 2, Storage).
+ */
+import assert from 'node:assert/strict'
+import { createAdapterClass, deleteExpiredPayloads } from '../../src/store/oidc-adapter.js'
+import { createDb, migrateLatest, type Db } from '../../src/store/db.js'
+import type { ClientStore } from '../../src/store/clients.js'
+import { createTestDatabase, testConfig, type TestDatabase } from '../helpers/onedoor.js'
+
+class ConsumeConflict extends Error {}
+
+describe('oidc-provider adapter', () => {
+  let database: TestDatabase
+  let db: Db
+  let now = Date.now()
+  let Adapter: ReturnType<typeof createAdapterClass>
+
+  before(async () => {
+    database = createTestDatabase()
+    db = createDb(testConfig(database, 3000).db)
+    await migrateLatest(db)
+    const clients = { findMetadata: async (id: string) => ({ client_id: id }) } as unknown as ClientStore
+    Adapter = createAdapterClass({
+      db,
+      clients,
+      now: () => now,
+      onConsumeConflict: (model) => {
+        throw new ConsumeConflict(model)
+      },
+    })
+  })
+  after(async () => {
+    await db?.destroy()
+    await database?.drop()
+  })
+
+  it('stores and finds a payload, and replaces it on a second upsert', async () => {
+    const codes = new Adapter('AuthorizationCode')
+    await codes.upsert('code-1', { grantId: 'g1', accountId: 'a1', scope: 'openid' }, 60)
+    assert.deepEqual(await codes.find('code-1'), { grantId: 'g1', accountId: 'a1', scope: 'openid' })
+    await codes.upsert('code-1', { grantId: 'g1', accountId: 'a1', scope: 'openid profile' }, 60)
+    assert.equal((await codes.find('code-1'))?.scope, 'openid profile')
+    assert.equal(await new Adapter('AccessToken').find('code-1'), undefined, 'models do not see each other')
+  })
+
+  it('stores an expiry for every row and hides expired rows', async () => {
+    const sessions = new Adapter('Session')
+    await sessions.upsert('s-1', { uid: 'uid-1', accountId: 'a1' }, 30)
+    const row = await db('oidc_payloads').where({ type: 'Session', id: 's-1' }).first()
+    assert.equal(Number(row.expires_at), now + 30_000)
+    assert.ok(await sessions.find('s-1'))
+    now += 31_000
+    assert.equal(await sessions.find('s-1'), undefined)
+    assert.equal(await sessions.findByUid('uid-1'), undefined)
+  })
+
+  it('finds by uid and by user code', async () => {
+    const sessions = new Adapter('Session')
+    await sessions.upsert('s-2', { uid: 'uid-2', accountId: 'a2' }, 600)
+    assert.equal((await sessions.findByUid('uid-2'))?.accountId, 'a2')
+    const devices = new Adapter('DeviceCode')
+    await devices.upsert('d-1', { userCode: 'ABCD-EFGH', grantId: 'g9' }, 600)
+    assert.equal((await devices.findByUserCode('ABCD-EFGH'))?.grantId, 'g9')
+    assert.equal(await devices.findByUserCode('NOPE-NOPE'), undefined)
+  })
+
+  it('consumes once: the payload shows when, and a second consume is refused', async () => {
+    const codes = new Adapter('AuthorizationCode')
+    await codes.upsert('code-2', { grantId: 'g2' }, 60)
+    await codes.consume('code-2')
+    const found = await codes.find('code-2')
+    assert.equal(typeof found?.consumed, 'number')
+    await assert.rejects(codes.consume('code-2'), ConsumeConflict)
+  })
+
+  it('lets exactly one of 20 concurrent consumes succeed', async () => {
+    const tokens = new Adapter('RefreshToken')
+    await tokens.upsert('rt-race', { grantId: 'g3' }, 600)
+    const results = await Promise.allSettled(Array.from({ length: 20 }, () => new Adapter('RefreshToken').consume('rt-race')))
+    assert.equal(results.filter((r) => r.status === 'fulfilled').length, 1)
+    for (const r of results) if (r.status === 'rejected') assert.ok(r.reason instanceof ConsumeConflict, String(r.reason))
+  })
+
+  it('revokes by grant id within one model only', async () => {
+    const access = new Adapter('AccessToken')
+    const refresh = new Adapter('RefreshToken')
+    await access.upsert('at-a', { grantId: 'g-revoke' }, 600)
+    await access.upsert('at-b', { grantId: 'g-keep' }, 600)
+    await refresh.upsert('rt-a', { grantId: 'g-revoke' }, 600)
+    await access.revokeByGrantId('g-revoke')
+    assert.equal(await access.find('at-a'), undefined)
+    assert.ok(await access.find('at-b'))
+    assert.ok(await refresh.find('rt-a'), 'another model keeps its rows until revoked itself')
+    const grants = new Adapter('Grant')
+    await grants.upsert('g-revoke', { accountId: 'a1' }, 600)
+    await grants.revokeByGrantId('g-revoke')
+    assert.equal(await grants.find('g-revoke'), undefined, 'a grant is its own grant id')
+  })
+
+  it('destroys a row', async () => {
+    const interactions = new Adapter('Interaction')
+    await interactions.upsert('i-1', { uid: 'i-1' }, 600)
+    await interactions.destroy('i-1')
+    assert.equal(await interactions.find('i-1'), undefined)
+  })
+
+  it('cleans up expired rows only', async () => {
+    const replay = new Adapter('ReplayDetection')
+    await replay.upsert('r-old', {}, 1)
+    await replay.upsert('r-new', {}, 3600)
+    now += 2000
+    const deleted = await deleteExpiredPayloads(db, now)
+    assert.ok(deleted >= 1)
+    assert.equal(await db('oidc_payloads').where({ type: 'ReplayDetection', id: 'r-old' }).first(), undefined)
+    assert.ok(await db('oidc_payloads').where({ type: 'ReplayDetection', id: 'r-new' }).first())
+  })
+
+  it('reads clients from the clients table, not from the payload table', async () => {
+    assert.deepEqual(await new Adapter('Client').find('some-client'), { client_id: 'some-client' })
+  })
+})
