@@ -119,12 +119,22 @@ export async function createOneDoor(config: Config, options: OneDoorOptions = {}
     sessions: createSessionStore(db),
     settings: config.backchannelLogout,
     logger,
+    // Every delivery attempt goes to the audit trail (admin is created below; outcomes come later).
+    onOutcome: (o) =>
+      admin.sink({
+        type: o.result === 'delivered' ? 'oidc.logout.delivered' : 'oidc.logout.failed',
+        actor: { type: 'system' },
+        target: { type: 'client', id: o.delivery.clientId },
+        result: o.result === 'delivered' ? 'success' : 'failure',
+        errorCode: o.result === 'delivered' ? null : 'delivery_failed',
+        details: { attempt: o.delivery.attempts, reason: o.delivery.reason, retry: o.nextAttemptAt !== undefined },
+      }),
   })
   // Administration and audit trail (issue 5): provider events and sign-ins go to the audit trail.
   const admin = createAdminWiring({ config, logger, renderer, services, endSessions: (id) => logout.signOutEverywhere(id) })
   const attachEvents = createEventAttacher({ logger, audit: admin.sink })
   // Identity (issue 3, identity-B): interaction policy (identity, assurance prompts), their pages, token claims.
-  const assuranceFlow = createAssuranceFlow(services, { renderer, provider: () => host.provider, logger })
+  const assuranceFlow = createAssuranceFlow(services, { renderer, provider: () => host.provider, logger, audit: admin.sink })
   const host = await createProviderHost({
     config,
     logger,

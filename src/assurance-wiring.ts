@@ -2,9 +2,11 @@
  * Composition of issue 3's second half (identity-B), kept beside app.ts so that the composition
  * root only calls it: TOTP and recovery codes, real-name assurance levels and their evidence,
  * legal persons and mandates, the acting-for grants, the interaction policy and its pages, and the
- * account-centre pages where a legal representative manages agents. May import every layer.
+ * account-centre pages where a legal representative manages agents. May
+ * import every layer.
  */
 import type Provider from 'oidc-provider'
+import type { AuditEvent } from './audit/index.js'
 import type { Logger } from 'pino'
 import type { AccountExtension } from './account/index.js'
 import { createAcrMap, createAssurance, createEnterprises, createIdentityVerifier, createMandates, type Persons } from './accounts/index.js'
@@ -53,11 +55,25 @@ export function createAssuranceServices(config: Config, db: Db, persons: Persons
   }
 }
 
+/** Second-factor outcomes recorded in the audit trail (issue 5). */
+const MFA_AUDIT_TYPES: Record<string, AuditEvent['type'] | undefined> = {
+  'mfa.totp.verified': 'auth.mfa.succeeded',
+  'mfa.recovery_code.used': 'auth.mfa.succeeded',
+  'mfa.totp.enrolled': 'auth.mfa.succeeded',
+  'mfa.totp.verification_failed': 'auth.mfa.failed',
+}
+
 export type AssuranceServices = ReturnType<typeof createAssuranceServices>
 
 /** What the provider configuration and the interaction router need. */
-export function createAssuranceFlow(services: AssuranceServices & { persons: Persons }, options: { renderer: Renderer; provider: () => Provider; logger: Logger }) {
-  const onEvent = (event: { type: string; accountId: string; clientId?: string }) => options.logger.info({ event: event.type, accountId: event.accountId, clientId: event.clientId }, 'identity event')
+export function createAssuranceFlow(services: AssuranceServices & { persons: Persons }, options: { renderer: Renderer; provider: () => Provider; logger: Logger; audit?: (event: AuditEvent) => void }) {
+  const onEvent = (event: { type: string; accountId: string; clientId?: string }) => {
+    options.logger.info({ event: event.type, accountId: event.accountId, clientId: event.clientId }, 'identity event')
+    const audited = MFA_AUDIT_TYPES[event.type]
+    if (audited) {
+      options.audit?.({ type: audited, actor: { type: 'person', id: event.accountId, clientId: event.clientId ?? null }, result: audited === 'auth.mfa.failed' ? 'failure' : 'success', details: { event: event.type } })
+    }
+  }
   const pages = createAssurancePages({ ...services, renderer: options.renderer, provider: options.provider, onEvent })
   return {
     policy: buildPolicy(services),

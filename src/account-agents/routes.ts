@@ -6,6 +6,7 @@
  */
 import { bodyParser } from '@koa/bodyparser'
 import type { Context } from 'koa'
+import { formFields as readFormFields } from '../http/form.js'
 import type { AccountExtension, AccountExtensionContext } from '../account/index.js'
 import type { Assurance, Enterprises, Mandates } from '../accounts/index.js'
 import type { Enrolment, Verification } from '../mfa/index.js'
@@ -100,12 +101,6 @@ function levelError(code: string, status: number): AppError {
   return { name: 'AppError', code, status, expose: true, message: code } as AppError
 }
 
-function formFields<K extends string>(ctx: Context, names: K[]): Record<K, string> {
-  const body = (ctx.request as unknown as { body?: Record<string, unknown> }).body ?? {}
-  const out = {} as Record<K, string>
-  for (const name of names) {
-    const value = body[name]
-    out[name] = typeof value === 'string' ? value.slice(0, 1024) : ''
-  }
-  return out
+function formFields<const K extends string>(ctx: Context, names: readonly K[]): Record<K, string> {
+  return readFormFields(ctx, names, 1024)
 }

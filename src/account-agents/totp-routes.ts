@@ -6,6 +6,7 @@
  */
 import { bodyParser } from '@koa/bodyparser'
 import type { Context } from 'koa'
+import { formFields } from '../http/form.js'
 import type { AccountExtension, AccountExtensionContext } from '../account/index.js'
 import type { Persons } from '../accounts/index.js'
 import type { Enrolment, Verification } from '../mfa/index.js'
@@ -94,12 +95,6 @@ function pendingContext(csrf: string): string {
   return `account:${csrf}`
 }
 
-function fields<K extends string>(ctx: Context, names: K[]): Record<K, string> {
-  const body = (ctx.request as unknown as { body?: Record<string, unknown> }).body ?? {}
-  const out = {} as Record<K, string>
-  for (const name of names) {
-    const value = body[name]
-    out[name] = typeof value === 'string' ? value.slice(0, 2048) : ''
-  }
-  return out
+function fields<const K extends string>(ctx: Context, names: readonly K[]): Record<K, string> {
+  return formFields(ctx, names, 2048)
 }

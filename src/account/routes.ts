@@ -9,6 +9,7 @@
 import { bodyParser } from '@koa/bodyparser'
 import Router from '@koa/router'
 import type { Context } from 'koa'
+import { formFields as readFormFields } from '../http/form.js'
 import { PASSWORD_POLICIES, type Persons, type SelfService } from '../accounts/index.js'
 import type { Renderer } from '../http/render.js'
 import type { AppError } from '../shared/errors.js'
@@ -288,11 +289,5 @@ export function accountCentreRoutes(deps: AccountCentreDeps, extensions: Account
 }
 
 function formFields<const K extends string>(ctx: Context, names: readonly K[]): Record<K, string> {
-  const body = (ctx.request as unknown as { body?: Record<string, unknown> }).body ?? {}
-  const out = {} as Record<K, string>
-  for (const name of names) {
-    const value = body[name]
-    out[name] = typeof value === 'string' ? value.slice(0, 512) : ''
-  }
-  return out
+  return readFormFields(ctx, names, 512)
 }

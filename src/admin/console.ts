@@ -10,6 +10,7 @@ import path from 'node:path'
 import { bodyParser } from '@koa/bodyparser'
 import Router from '@koa/router'
 import type { Context } from 'koa'
+import { formField as field } from '../http/form.js'
 import type { Audit } from '../audit/index.js'
 import type { Config } from '../config/index.js'
 import { VIEWS_DIR } from '../http/render.js'
@@ -318,12 +319,6 @@ export function adminConsoleRoutes(deps: ConsoleDeps): Router {
   })
 
   return router
-}
-
-function field(ctx: Context, name: string): string {
-  const body = (ctx.request as unknown as { body?: Record<string, unknown> }).body ?? {}
-  const value = body[name]
-  return typeof value === 'string' ? value : ''
 }
 
 function lines(value: string): string[] {

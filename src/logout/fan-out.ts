@@ -34,6 +34,8 @@ export interface FanOutDeps {
   logger: Logger
   post?: PostLogoutToken
   now?: () => number
+  /** Told of every attempt's outcome (the audit trail records logout deliveries). */
+  onOutcome?: (outcome: DeliveryOutcome) => void
 }
 
 /** How a logout's notifications stood when the person's wait ended (client ids). */
@@ -177,7 +179,7 @@ export function createLogoutFanOut(deps: FanOutDeps) {
     const started = performance.now()
     const outcome = (result: DeliveryOutcome['result'], error?: string, retry = true): DeliveryOutcome => {
       const at = clock()
-      return {
+      const done: DeliveryOutcome = {
         delivery,
         result,
         ...(error ? { error } : {}),
@@ -185,6 +187,8 @@ export function createLogoutFanOut(deps: FanOutDeps) {
         durationMs: performance.now() - started,
         at,
       }
+      deps.onOutcome?.(done)
+      return done
     }
     try {
       const client = knownClient ?? (await deps.provider().Client.find(delivery.clientId))

@@ -6,7 +6,7 @@
  */
 import type { Knex } from 'knex'
 import type { Db } from './db.js'
-import { isUniqueViolation } from './errors.js'
+import { insertedUnlessDuplicate, isUniqueViolation } from './errors.js'
 
 export interface AdminRow {
   id: string
@@ -81,8 +81,8 @@ export function createAdminStore(db: Db) {
 
   /** false when the same person already holds that role at that division. */
   async function insertAdmin(row: AdminRow, trx: Knex = db): Promise<boolean> {
-    try {
-      await trx('admins').insert({
+    return insertedUnlessDuplicate(
+      trx('admins').insert({
         id: row.id,
         person_id: row.personId,
         role: row.role,
@@ -93,12 +93,8 @@ export function createAdminStore(db: Db) {
         failed_sign_ins: row.failedSignIns,
         locked_until: row.lockedUntil,
         password_changed_at: row.passwordChangedAt,
-      })
-      return true
-    } catch (err) {
-      if (isUniqueViolation(err)) return false
-      throw err
-    }
+      }),
+    )
   }
 
   async function grantsOf(personId: string): Promise<AdminRow[]> {

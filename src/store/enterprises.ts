@@ -1,6 +1,6 @@
 /* Enterprises, mandates and acting grants. Persons are looked up here only by blind index (no clear ID number arrives). */
 import type { Db } from './db.js'
-import { isUniqueViolation } from './errors.js'
+import { insertedUnlessDuplicate } from './errors.js'
 
 export interface EnterpriseRow {
   id: string
@@ -48,13 +48,9 @@ export function createEnterpriseStore(db: Db) {
 
   /** False when the code is already registered. */
   async function insertEnterprise(row: EnterpriseRow): Promise<boolean> {
-    try {
-      await db('enterprises').insert({ id: row.id, uscc: row.uscc, name: row.name, kind: row.kind, legal_representative_id: row.legalRepresentativeId, created_at: row.createdAt, updated_at: row.updatedAt })
-      return true
-    } catch (err) {
-      if (isUniqueViolation(err)) return false
-      throw err
-    }
+    return insertedUnlessDuplicate(
+      db('enterprises').insert({ id: row.id, uscc: row.uscc, name: row.name, kind: row.kind, legal_representative_id: row.legalRepresentativeId, created_at: row.createdAt, updated_at: row.updatedAt }),
+    )
   }
 
   async function findEnterprise(id: string): Promise<EnterpriseRow | undefined> {

@@ -9,3 +9,17 @@ export function isConnectionError(err: unknown): boolean {
   const e = err as { code?: string; name?: string }
   return ['ECONNREFUSED', 'ECONNRESET', '57P01', '57P03', 'ETIMEDOUT'].includes(e?.code ?? '') || e?.name === 'KnexTimeoutError'
 }
+
+/**
+ * Runs an insert and reports whether it went in: false when a unique constraint refused it (the
+ * row exists already, decided atomically by the database), any other failure is thrown.
+ */
+export async function insertedUnlessDuplicate(insert: PromiseLike<unknown>): Promise<boolean> {
+  try {
+    await insert
+    return true
+  } catch (err) {
+    if (isUniqueViolation(err)) return false
+    throw err
+  }
+}

@@ -1,7 +1,7 @@
 /* Natural-person rows. The domain passes sealed and indexed ID numbers; no clear ID number arrives here. */
 import { createHash } from 'node:crypto'
 import type { Db } from './db.js'
-import { isUniqueViolation } from './errors.js'
+import { insertedUnlessDuplicate } from './errors.js'
 
 export interface PersonRow {
   id: string
@@ -39,13 +39,7 @@ export function createPersonStore(db: Db) {
 
   /** Returns false when the ID number or phone is taken (unique constraint). */
   async function insert(row: PersonRow): Promise<boolean> {
-    try {
-      await db('persons').insert(toDb(row))
-      return true
-    } catch (err) {
-      if (isUniqueViolation(err)) return false
-      throw err
-    }
+    return insertedUnlessDuplicate(db('persons').insert(toDb(row)))
   }
 
   async function findById(id: string): Promise<PersonRow | undefined> {

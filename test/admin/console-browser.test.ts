@@ -5,7 +5,8 @@
  * another county's system or account by URL gets 403.
  */
 import assert from 'node:assert/strict'
-import { chromium, type Browser, type Page } from 'playwright-core'
+import type { Browser, Page } from 'playwright-core'
+import { launchChromium } from '../helpers/browser.js'
 import type { TestServer } from '../helpers/onedoor.js'
 import { randomIdNumber } from '../helpers/onedoor.js'
 import { addAdmin, addSystem, startAdminServer, type TestAdmin } from './admin-helpers.js'
@@ -25,7 +26,7 @@ describe('admin console in Chromium', function () {
     auditor = await addAdmin(server, 'auditor', '230000')
     for (const d of ['230102', '230103']) systems[d] = (await addSystem(server, d, `政务系统 ${d}`)).clientId
     for (const d of ['230102', '230103']) persons[d] = await server.addPerson({ name: '赵六', idNumber: randomIdNumber(d) })
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] })
+    browser = await launchChromium()
   })
   after(async () => {
     await browser?.close()

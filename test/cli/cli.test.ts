@@ -5,8 +5,8 @@
  */
 import assert from 'node:assert/strict'
 import { runCli, type CliResult } from '../helpers/cli.js'
-import { createTestDatabase, randomIdNumber, randomPhone, testConfig, type TestDatabase } from '../helpers/onedoor.js'
-import { createDb, type Db } from '../../src/store/db.js'
+import { useTestDb } from '../helpers/database.js'
+import { randomIdNumber, randomPhone } from '../helpers/onedoor.js'
 
 function assertOneLineFailure(result: CliResult, code: RegExp): void {
   assert.notEqual(result.code, 0, `expected a failure, got exit 0: ${result.stdout}`)
@@ -19,21 +19,11 @@ function assertOneLineFailure(result: CliResult, code: RegExp): void {
 describe('onedoor CLI', function () {
   this.timeout(180_000) // each invocation starts Node and compiles TypeScript; the machine is shared
 
-  let database: TestDatabase
-  let db: Db
-  const count = async (table: string) => Number((await db(table).count({ n: '*' }))[0].n)
-
-  before(() => {
-    database = createTestDatabase()
-    db = createDb(testConfig(database, 3000).db)
-  })
-  after(async () => {
-    await db?.destroy()
-    await database?.drop()
-  })
+  const env = useTestDb()
+  const count = async (table: string) => Number((await env.db(table).count({ n: '*' }))[0].n)
 
   it('migrate: applies the migrations to an empty database', async () => {
-    const result = await runCli(database, ['migrate'])
+    const result = await runCli(env.database, ['migrate'])
     assert.equal(result.code, 0, result.stderr)
     assert.match(result.stdout, /applied \d+ migration\(s\)/)
     assert.match(result.stdout, /create_oidc_payloads/)
@@ -45,18 +35,18 @@ describe('onedoor CLI', function () {
     let secret: string
 
     it('add: registers a confidential client and prints its id and secret once', async () => {
-      const result = await runCli(database, ['client', 'add', '--name', '道里区政务服务', '--redirect-uri', 'https://daoli.example.gov.cn/callback', '--post-logout-redirect-uri', 'https://daoli.example.gov.cn/', '--division', '230102'])
+      const result = await runCli(env.database, ['client', 'add', '--name', '道里区政务服务', '--redirect-uri', 'https://daoli.example.gov.cn/callback', '--post-logout-redirect-uri', 'https://daoli.example.gov.cn/', '--division', '230102'])
       assert.equal(result.code, 0, result.stderr)
       confidentialId = /client_id:\s+(\S+)/.exec(result.stdout)?.[1] ?? ''
       secret = /client_secret:\s+(\S+)/.exec(result.stdout)?.[1] ?? ''
       assert.ok(confidentialId && secret.length >= 32, result.stdout)
-      const row = await db('clients').where({ client_id: confidentialId }).first()
+      const row = await env.db('clients').where({ client_id: confidentialId }).first()
       assert.equal(row.division_code, '230102')
       assert.ok(!String(row.secret_sealed).includes(secret), 'the secret is sealed at rest')
     })
 
     it('add --public --json: registers a public client and prints JSON without a secret', async () => {
-      const result = await runCli(database, ['client', 'add', '--name', 'Mobile app', '--redirect-uri', 'http://127.0.0.1:8080/cb', '--public', '--json'])
+      const result = await runCli(env.database, ['client', 'add', '--name', 'Mobile app', '--redirect-uri', 'http://127.0.0.1:8080/cb', '--public', '--json'])
       assert.equal(result.code, 0, result.stderr)
       const printed = JSON.parse(result.stdout) as Record<string, unknown>
       assert.equal(typeof printed.client_id, 'string')
@@ -67,21 +57,21 @@ describe('onedoor CLI', function () {
 
     it('add: refuses a bad redirect URI with one line, a non-zero exit and nothing written', async () => {
       const before = await count('clients')
-      assertOneLineFailure(await runCli(database, ['client', 'add', '--name', 'Broken', '--redirect-uri', 'not a uri']), /redirect_uris/)
+      assertOneLineFailure(await runCli(env.database, ['client', 'add', '--name', 'Broken', '--redirect-uri', 'not a uri']), /redirect_uris/)
       assert.equal(await count('clients'), before)
     })
 
     it('add: refuses a bad division code and a missing --redirect-uri, writing nothing', async () => {
       const before = await count('clients')
-      assertOneLineFailure(await runCli(database, ['client', 'add', '--name', 'Broken', '--redirect-uri', 'https://p.example/cb', '--division', '23']), /DIVISION/)
-      const missing = await runCli(database, ['client', 'add', '--name', 'Broken'])
+      assertOneLineFailure(await runCli(env.database, ['client', 'add', '--name', 'Broken', '--redirect-uri', 'https://p.example/cb', '--division', '23']), /DIVISION/)
+      const missing = await runCli(env.database, ['client', 'add', '--name', 'Broken'])
       assert.notEqual(missing.code, 0)
       assert.match(missing.stderr, /--redirect-uri/)
       assert.equal(await count('clients'), before)
     })
 
     it('list --json: lists the clients without their secrets', async () => {
-      const result = await runCli(database, ['client', 'list', '--json'])
+      const result = await runCli(env.database, ['client', 'list', '--json'])
       assert.equal(result.code, 0, result.stderr)
       const clients = JSON.parse(result.stdout) as { client_id: string; client_name: string; token_endpoint_auth_method: string }[]
       assert.equal(clients.length, 2)
@@ -95,7 +85,7 @@ describe('onedoor CLI', function () {
     const phone = randomPhone()
 
     it('add --password: registers a person and never prints the full ID number or the password', async () => {
-      const result = await runCli(database, ['person', 'add', '--name', '张三', '--id-number', idNumber, '--phone', phone, '--password', 'correct horse battery staple'])
+      const result = await runCli(env.database, ['person', 'add', '--name', '张三', '--id-number', idNumber, '--phone', phone, '--password', 'correct horse battery staple'])
       assert.equal(result.code, 0, result.stderr)
       assert.match(result.stdout, /created/)
       assert.ok(!result.stdout.includes(idNumber), 'the ID number is masked')
@@ -105,12 +95,12 @@ describe('onedoor CLI', function () {
 
     it('add --password-stdin --json: reads the password from standard input', async () => {
       const other = randomIdNumber('230103')
-      const result = await runCli(database, ['person', 'add', '--name', '李四', '--id-number', other, '--phone', randomPhone(), '--password-stdin', '--json'], { stdin: 'a password from stdin\n' })
+      const result = await runCli(env.database, ['person', 'add', '--name', '李四', '--id-number', other, '--phone', randomPhone(), '--password-stdin', '--json'], { stdin: 'a password from stdin\n' })
       assert.equal(result.code, 0, result.stderr)
       const printed = JSON.parse(result.stdout) as Record<string, unknown>
       assert.equal(printed.name, '李四')
       assert.notEqual(printed.id_number, other)
-      const row = await db('persons').where({ id: printed.id as string }).first()
+      const row = await env.db('persons').where({ id: printed.id as string }).first()
       assert.match(row.password_hash, /^\$argon2id\$/)
     })
 
@@ -118,14 +108,14 @@ describe('onedoor CLI', function () {
       const before = await count('persons')
       const valid = randomIdNumber('230104')
       const wrongCheck = valid.slice(0, 17) + (valid[17] === '0' ? '1' : '0')
-      assertOneLineFailure(await runCli(database, ['person', 'add', '--name', '王五', '--id-number', wrongCheck, '--phone', randomPhone(), '--password', 'long enough password']), /ID_NUMBER/)
-      assertOneLineFailure(await runCli(database, ['person', 'add', '--name', '王五', '--id-number', valid, '--phone', '12345', '--password', 'long enough password']), /PHONE/)
+      assertOneLineFailure(await runCli(env.database, ['person', 'add', '--name', '王五', '--id-number', wrongCheck, '--phone', randomPhone(), '--password', 'long enough password']), /ID_NUMBER/)
+      assertOneLineFailure(await runCli(env.database, ['person', 'add', '--name', '王五', '--id-number', valid, '--phone', '12345', '--password', 'long enough password']), /PHONE/)
       assert.equal(await count('persons'), before)
     })
 
     it('add: refuses a duplicate with a clear one-line error', async () => {
       const before = await count('persons')
-      const result = await runCli(database, ['person', 'add', '--name', '张三', '--id-number', idNumber, '--phone', randomPhone(), '--password', 'another password'])
+      const result = await runCli(env.database, ['person', 'add', '--name', '张三', '--id-number', idNumber, '--phone', randomPhone(), '--password', 'another password'])
       assertOneLineFailure(result, /ALREADY_EXISTS/)
       assert.ok(!result.stderr.includes(idNumber), 'the ID number is not echoed in the error')
       assert.equal(await count('persons'), before)
@@ -134,13 +124,13 @@ describe('onedoor CLI', function () {
 
   describe('keys', () => {
     it('rotate: activates the next keys and publishes fresh ones', async () => {
-      const before = await db('signing_keys').select('kid', 'state')
-      const result = await runCli(database, ['keys', 'rotate', '--json'])
+      const before = await env.db('signing_keys').select('kid', 'state')
+      const result = await runCli(env.database, ['keys', 'rotate', '--json'])
       assert.equal(result.code, 0, result.stderr)
       const rotated = JSON.parse(result.stdout) as { activated: string[]; retired: string[]; published: string[] }
       const nextBefore = before.filter((k) => k.state === 'next').map((k) => k.kid).sort()
       assert.deepEqual([...rotated.activated].sort(), nextBefore)
-      const after = await db('signing_keys').select('kid', 'state')
+      const after = await env.db('signing_keys').select('kid', 'state')
       for (const kid of rotated.published) assert.equal(after.find((k) => k.kid === kid)?.state, 'next')
       for (const kid of rotated.retired) assert.equal(after.find((k) => k.kid === kid)?.state, 'retired')
     })
@@ -148,7 +138,7 @@ describe('onedoor CLI', function () {
 
   describe('anything else', () => {
     it('refuses an unknown command with a non-zero exit', async () => {
-      const result = await runCli(database, ['frobnicate'])
+      const result = await runCli(env.database, ['frobnicate'])
       assert.notEqual(result.code, 0)
       assert.match(result.stderr, /unknown command/)
     })

@@ -6,7 +6,8 @@
 import assert from 'node:assert/strict'
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { chromium, type Browser } from 'playwright-core'
+import type { Browser } from 'playwright-core'
+import { launchChromium, watchPageErrors } from '../helpers/browser.js'
 import { startOneDoor, type TestServer } from '../helpers/onedoor.js'
 import { discover, oidc, startAuthorization } from '../helpers/relying-party.js'
 import type { TestClient, TestPerson } from '../helpers/sign-in.js'
@@ -27,7 +28,7 @@ describe('code flow and logout in Chromium', () => {
     portalUrl = `http://127.0.0.1:${(portal.address() as AddressInfo).port}`
     client = await server.addClient({ name: '南岗区政务服务', redirectUris: [`${portalUrl}/callback`], postLogoutRedirectUris: [`${portalUrl}/signed-out`] })
     person = await server.addPerson({ name: '周八' })
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] })
+    browser = await launchChromium()
   })
   after(async () => {
     await browser?.close()
@@ -39,14 +40,7 @@ describe('code flow and logout in Chromium', () => {
   it('signs in through the pages, redeems the code, and logs out through the confirmation page', async () => {
     const context = await browser.newContext({ locale: 'zh-CN' })
     const page = await context.newPage()
-    const consoleErrors: string[] = []
-    page.on('console', (message) => {
-      if (message.type() === 'error' && !message.text().startsWith('Failed to load resource')) consoleErrors.push(message.text())
-    })
-    const failed: string[] = []
-    page.on('response', (response) => {
-      if (response.status() >= 400 && !response.url().endsWith('/favicon.ico')) failed.push(`${response.status()} ${response.url()}`)
-    })
+    const { consoleErrors, failed } = watchPageErrors(page)
 
     const config = await discover(server.url, client.clientId, client.clientSecret)
     const start = await startAuthorization(config, { redirect_uri: `${portalUrl}/callback`, scope: 'openid profile' })

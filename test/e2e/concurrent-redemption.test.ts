@@ -4,25 +4,13 @@
  * SQLite and on PostgreSQL alike (issue 2, Storage).
  */
 import assert from 'node:assert/strict'
-import { startOneDoor, type TestServer } from '../helpers/onedoor.js'
-import { authorize, postForm, signIn, type RawResponse, type TestClient, type TestPerson } from '../helpers/sign-in.js'
+import { authorize, postForm, signIn, useClientPairServer, type RawResponse } from '../helpers/sign-in.js'
 
 const PARALLEL = 20
 
 describe(`${PARALLEL} concurrent redemptions`, () => {
-  let server: TestServer
-  let confidential: TestClient
-  let publicClient: TestClient
-  let person: TestPerson
   const redirectUri = 'http://127.0.0.1:9/race-cb'
-
-  before(async () => {
-    server = await startOneDoor()
-    confidential = await server.addClient({ redirectUris: [redirectUri] })
-    publicClient = await server.addClient({ redirectUris: [redirectUri], public: true })
-    person = await server.addPerson()
-  })
-  after(async () => server?.close())
+  const env = useClientPairServer(redirectUri)
 
   function tally(responses: RawResponse[]) {
     const ok = responses.filter((r) => r.status === 200)
@@ -32,9 +20,9 @@ describe(`${PARALLEL} concurrent redemptions`, () => {
   }
 
   it('of one authorization code: exactly one succeeds', async () => {
-    const { callbackUrl, start } = await authorize(server, confidential, person, { redirectUri })
+    const { callbackUrl, start } = await authorize(env.server, env.client, env.person, { redirectUri })
     const fields = { grant_type: 'authorization_code', code: callbackUrl.searchParams.get('code')!, redirect_uri: redirectUri, code_verifier: start.codeVerifier }
-    const responses = await Promise.all(Array.from({ length: PARALLEL }, () => postForm(server, '/token', fields, confidential)))
+    const responses = await Promise.all(Array.from({ length: PARALLEL }, () => postForm(env.server, '/token', fields, env.client)))
     const result = tally(responses)
     assert.deepEqual(result.other, [], 'every refusal is invalid_grant, never a 5xx')
     assert.equal(result.ok, 1)
@@ -42,9 +30,9 @@ describe(`${PARALLEL} concurrent redemptions`, () => {
   })
 
   it('of one rotating refresh token of a public client: exactly one succeeds', async () => {
-    const { tokens } = await signIn(server, publicClient, person, { redirectUri })
+    const { tokens } = await signIn(env.server, env.publicClient, env.person, { redirectUri })
     const fields = { grant_type: 'refresh_token', refresh_token: tokens.refresh_token! }
-    const responses = await Promise.all(Array.from({ length: PARALLEL }, () => postForm(server, '/token', fields, publicClient)))
+    const responses = await Promise.all(Array.from({ length: PARALLEL }, () => postForm(env.server, '/token', fields, env.publicClient)))
     const result = tally(responses)
     assert.deepEqual(result.other, [], 'every refusal is invalid_grant, never a 5xx')
     assert.equal(result.ok, 1)

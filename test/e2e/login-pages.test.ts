@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict'
-import { startOneDoor, type TestServer } from '../helpers/onedoor.js'
 import { discover, startAuthorization } from '../helpers/relying-party.js'
-import type { TestClient, TestPerson } from '../helpers/sign-in.js'
+import { useSignInServer } from '../helpers/sign-in.js'
 import { UserAgent, type PageResponse } from '../helpers/user-agent.js'
 
 /** The text of the page's alert, if any. */
@@ -15,20 +14,11 @@ function assertNoStackTrace(page: PageResponse): void {
 }
 
 describe('login page failures', () => {
-  let server: TestServer
-  let client: TestClient
-  let person: TestPerson
   const redirectUri = 'http://127.0.0.1:9/login-cb'
-
-  before(async () => {
-    server = await startOneDoor()
-    client = await server.addClient({ redirectUris: [redirectUri] })
-    person = await server.addPerson()
-  })
-  after(async () => server?.close())
+  const env = useSignInServer(redirectUri)
 
   async function openLoginPage(agent = new UserAgent(), params: Record<string, string> = {}): Promise<PageResponse> {
-    const config = await discover(server.url, client.clientId, client.clientSecret)
+    const config = await discover(env.server.url, env.client.clientId, env.client.clientSecret)
     const start = await startAuthorization(config, { redirect_uri: redirectUri, ...params })
     const page = await agent.get(start.url.toString())
     assert.equal(page.status, 200)
@@ -42,7 +32,7 @@ describe('login page failures', () => {
    */
   it('answers an unknown account and a wrong password with the same status and message', async () => {
     const agent = new UserAgent()
-    const wrongPassword = await agent.submit(await openLoginPage(agent), '/login', { identifier: person.idNumber, password: 'not the password' })
+    const wrongPassword = await agent.submit(await openLoginPage(agent), '/login', { identifier: env.person.idNumber, password: 'not the password' })
     const agent2 = new UserAgent()
     const unknownPhone = await agent2.submit(await openLoginPage(agent2), '/login', { identifier: '13000000000', password: 'not the password' })
     const agent3 = new UserAgent()
@@ -59,8 +49,8 @@ describe('login page failures', () => {
 
   it('lets the user retry on the same interaction after a failure', async () => {
     const agent = new UserAgent()
-    const failed = await agent.submit(await openLoginPage(agent), '/login', { identifier: person.phone, password: 'wrong password' })
-    const next = await agent.submit(failed, '/login', { identifier: person.phone, password: person.password }, (url) => url.toString().startsWith(redirectUri))
+    const failed = await agent.submit(await openLoginPage(agent), '/login', { identifier: env.person.phone, password: 'wrong password' })
+    const next = await agent.submit(failed, '/login', { identifier: env.person.phone, password: env.person.password }, (url) => url.toString().startsWith(redirectUri))
     assert.equal(next.status, 200)
     assert.ok(next.body.includes('/confirm"'), 'on to the consent page')
   })
@@ -76,7 +66,7 @@ describe('login page failures', () => {
 
   it('never echoes the password back into the page', async () => {
     const agent = new UserAgent()
-    const response = await agent.submit(await openLoginPage(agent), '/login', { identifier: person.phone, password: 'Secret-Echo-Check-42' })
+    const response = await agent.submit(await openLoginPage(agent), '/login', { identifier: env.person.phone, password: 'Secret-Echo-Check-42' })
     assert.ok(!response.body.includes('Secret-Echo-Check-42'))
   })
 
@@ -85,7 +75,7 @@ describe('login page failures', () => {
       const agent = new UserAgent()
       const page = await openLoginPage(agent)
       agent.clearCookies()
-      const response = await agent.submit(page, '/login', { identifier: person.phone, password: person.password })
+      const response = await agent.submit(page, '/login', { identifier: env.person.phone, password: env.person.password })
       assert.equal(response.status, 400)
       assert.match(response.body, /<h1>登录已过期<\/h1>/)
       assertNoStackTrace(response)
@@ -95,23 +85,23 @@ describe('login page failures', () => {
       const agent = new UserAgent()
       const page = await openLoginPage(agent)
       const uid = /\/interaction\/([^/]+)\/login"/.exec(page.body)![1]
-      const expired = await server.onedoor.db('oidc_payloads').where({ type: 'Interaction', id: uid }).update({ expires_at: Date.now() - 1000 })
+      const expired = await env.server.onedoor.db('oidc_payloads').where({ type: 'Interaction', id: uid }).update({ expires_at: Date.now() - 1000 })
       assert.equal(expired, 1)
-      const response = await agent.submit(page, '/login', { identifier: person.phone, password: person.password })
+      const response = await agent.submit(page, '/login', { identifier: env.person.phone, password: env.person.password })
       assert.equal(response.status, 400)
       assert.match(response.body, /<h1>登录已过期<\/h1>/)
       assertNoStackTrace(response)
     })
 
     it('shows the expired page for an unknown interaction', async () => {
-      const response = await new UserAgent().get(`${server.url}/interaction/unknown-interaction-id`)
+      const response = await new UserAgent().get(`${env.server.url}/interaction/unknown-interaction-id`)
       assert.equal(response.status, 400)
       assert.match(response.body, /过期|expired/)
       assertNoStackTrace(response)
     })
 
     it('shows the expired page, in English, for an unknown interaction with Accept-Language en', async () => {
-      const response = await new UserAgent({ 'accept-language': 'en' }).get(`${server.url}/interaction/unknown-interaction-id`)
+      const response = await new UserAgent({ 'accept-language': 'en' }).get(`${env.server.url}/interaction/unknown-interaction-id`)
       assert.equal(response.status, 400)
       assert.match(response.body, /This sign-in has expired/)
     })
@@ -120,10 +110,10 @@ describe('login page failures', () => {
       const agent = new UserAgent()
       const page = await openLoginPage(agent)
       const atRp = (url: URL) => url.toString().startsWith(redirectUri)
-      const consent = await agent.submit(page, '/login', { identifier: person.phone, password: person.password }, atRp)
+      const consent = await agent.submit(page, '/login', { identifier: env.person.phone, password: env.person.password }, atRp)
       const landed = await agent.submit(consent, '/confirm', {}, atRp)
       assert.equal(landed.status, 0)
-      const again = await agent.submit(page, '/login', { identifier: person.phone, password: person.password }, atRp)
+      const again = await agent.submit(page, '/login', { identifier: env.person.phone, password: env.person.password }, atRp)
       assert.equal(again.status, 400)
       assert.match(again.body, /过期|expired/)
       assertNoStackTrace(again)
@@ -131,7 +121,7 @@ describe('login page failures', () => {
 
     it('shows the expired page for POSTs to an unknown interaction', async () => {
       for (const action of ['login', 'confirm', 'abort']) {
-        const response = await new UserAgent().postForm(`${server.url}/interaction/nope/${action}`, { identifier: 'x', password: 'y' })
+        const response = await new UserAgent().postForm(`${env.server.url}/interaction/nope/${action}`, { identifier: 'x', password: 'y' })
         assert.equal(response.status, 400, action)
         assertNoStackTrace(response)
       }

@@ -1,24 +1,14 @@
 import assert from 'node:assert/strict'
-import { startOneDoor, type TestServer } from '../helpers/onedoor.js'
 import { discover, oidc, signInThroughPages } from '../helpers/relying-party.js'
-import { postForm, type TestClient, type TestPerson } from '../helpers/sign-in.js'
+import { postForm, useSignInServer } from '../helpers/sign-in.js'
 import { UserAgent } from '../helpers/user-agent.js'
 
 describe('pushed authorization requests (RFC 9126)', () => {
-  let server: TestServer
-  let client: TestClient
-  let person: TestPerson
   const redirectUri = 'http://127.0.0.1:9/par-cb'
-
-  before(async () => {
-    server = await startOneDoor()
-    client = await server.addClient({ redirectUris: [redirectUri] })
-    person = await server.addPerson()
-  })
-  after(async () => server?.close())
+  const env = useSignInServer(redirectUri)
 
   it('signs in with only client_id and request_uri in the browser', async () => {
-    const config = await discover(server.url, client.clientId, client.clientSecret)
+    const config = await discover(env.server.url, env.client.clientId, env.client.clientSecret)
     const codeVerifier = oidc.randomPKCECodeVerifier()
     const state = oidc.randomState()
     const url = await oidc.buildAuthorizationUrlWithPAR(config, {
@@ -30,19 +20,19 @@ describe('pushed authorization requests (RFC 9126)', () => {
     })
     assert.deepEqual([...url.searchParams.keys()].sort(), ['client_id', 'request_uri'])
     assert.match(url.searchParams.get('request_uri')!, /^urn:ietf:params:oauth:request_uri:/)
-    const { callbackUrl } = await signInThroughPages(new UserAgent(), url, redirectUri, { identifier: person.idNumber, password: person.password })
+    const { callbackUrl } = await signInThroughPages(new UserAgent(), url, redirectUri, { identifier: env.person.idNumber, password: env.person.password })
     const tokens = await oidc.authorizationCodeGrant(config, callbackUrl, { pkceCodeVerifier: codeVerifier, expectedState: state })
-    assert.equal(tokens.claims()?.sub, person.id)
+    assert.equal(tokens.claims()?.sub, env.person.id)
   })
 
   it('refuses a pushed request without PKCE', async () => {
-    const response = await postForm(server, '/request', { response_type: 'code', scope: 'openid', redirect_uri: redirectUri }, client)
+    const response = await postForm(env.server, '/request', { response_type: 'code', scope: 'openid', redirect_uri: redirectUri }, env.client)
     assert.equal(response.status, 400)
     assert.equal(response.body.error, 'invalid_request')
   })
 
   it('answers an unknown request_uri with an error at the registered redirect_uri', async () => {
-    const page = await new UserAgent().get(`${server.url}/auth?client_id=${client.clientId}&request_uri=urn:ietf:params:oauth:request_uri:nonexistent`, (url) => url.toString().startsWith(redirectUri))
+    const page = await new UserAgent().get(`${env.server.url}/auth?client_id=${env.client.clientId}&request_uri=urn:ietf:params:oauth:request_uri:nonexistent`, (url) => url.toString().startsWith(redirectUri))
     assert.equal(page.status, 0)
     const params = new URL(page.url).searchParams
     assert.equal(params.get('error'), 'invalid_request_uri')
@@ -50,7 +40,7 @@ describe('pushed authorization requests (RFC 9126)', () => {
   })
 
   it('refuses a request_uri that already led to a code', async () => {
-    const config = await discover(server.url, client.clientId, client.clientSecret)
+    const config = await discover(env.server.url, env.client.clientId, env.client.clientSecret)
     const url = await oidc.buildAuthorizationUrlWithPAR(config, {
       redirect_uri: redirectUri,
       scope: 'openid',
@@ -58,7 +48,7 @@ describe('pushed authorization requests (RFC 9126)', () => {
       code_challenge_method: 'S256',
     })
     const agent = new UserAgent()
-    const { callbackUrl } = await signInThroughPages(agent, url, redirectUri, { identifier: person.phone, password: person.password })
+    const { callbackUrl } = await signInThroughPages(agent, url, redirectUri, { identifier: env.person.phone, password: env.person.password })
     assert.ok(callbackUrl.searchParams.get('code'))
     const again = await agent.get(url.toString(), (u) => u.toString().startsWith(redirectUri))
     assert.equal(again.status, 0)

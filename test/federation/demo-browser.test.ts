@@ -6,7 +6,8 @@
  * the logout still finishes within its bound, and queued tokens arrive when they come back.
  */
 import assert from 'node:assert/strict'
-import { chromium, type Browser, type Page } from 'playwright-core'
+import type { Browser, Page } from 'playwright-core'
+import { launchChromium } from '../helpers/browser.js'
 import { portalKey, startDemo, type Demo } from '../../src/demo/start-demo.js'
 import { createTestDatabase, freePort, testConfig, type TestDatabase } from '../helpers/onedoor.js'
 
@@ -33,7 +34,7 @@ describe('demo portals in a browser: one login reaches every portal, one logout 
       hostname: '127.0.0.1',
       only: (system) => [HARBIN, ...COUNTIES, ...OUTAGE].includes(portalKey(system)),
     })
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] })
+    browser = await launchChromium()
   })
   after(async () => {
     await browser?.close()

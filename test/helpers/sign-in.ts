@@ -3,7 +3,7 @@
  * as the relying party, and raw OAuth requests for the cases openid-client refuses to send
  * (bad input, replays, parallel redemptions).
  */
-import type { TestServer } from './onedoor.js'
+import { startOneDoor, type TestServer } from './onedoor.js'
 import { discover, oidc, signInThroughPages, startAuthorization, type AuthorizationStart } from './relying-party.js'
 import { UserAgent } from './user-agent.js'
 
@@ -107,4 +107,40 @@ export async function eventually<T>(check: () => Promise<T | undefined>, what: s
     await new Promise((resolve) => setTimeout(resolve, 50))
   }
   throw new Error(`gave up waiting for ${what}`)
+}
+
+export interface SignInServer {
+  server: TestServer
+  /** A confidential client (it has a secret) with `redirectUri`. */
+  client: TestClient
+  person: TestPerson
+}
+
+/**
+ * For the enclosing `describe`: a fresh server with one confidential client on `redirectUri` and
+ * one person, closed after the block. The fields are set once `before` has run.
+ */
+export function useSignInServer(redirectUri: string): SignInServer {
+  const env = {} as SignInServer
+  before(async () => {
+    env.server = await startOneDoor()
+    env.client = await env.server.addClient({ redirectUris: [redirectUri] })
+    env.person = await env.server.addPerson()
+  })
+  after(async () => env.server?.close())
+  return env
+}
+
+/** `useSignInServer` plus a public client (no secret, PKCE only) on the same `redirectUri`. */
+export interface ClientPairServer extends SignInServer {
+  publicClient: TestClient
+}
+
+/** For the enclosing `describe`: the server of `useSignInServer` with a public client as well. */
+export function useClientPairServer(redirectUri: string): ClientPairServer {
+  const env = useSignInServer(redirectUri) as ClientPairServer
+  before(async () => {
+    env.publicClient = await env.server.addClient({ redirectUris: [redirectUri], public: true })
+  })
+  return env
 }

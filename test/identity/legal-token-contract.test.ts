@@ -35,7 +35,7 @@ describe('token contract: person_type and id_number', () => {
     const client = await server.addClient({ name: '公安户政', redirectUris: [redirectUri], extraMetadata: { scope: 'openid profile phone id_number' } })
     const config = await discover(server.url, client.clientId, client.clientSecret)
     const { tokens, pages, userinfo } = await signIn(config, person, 'openid profile id_number')
-    assert.ok(pages.some((p) => p.body.includes('/confirm"') && p.body.includes('id_number')), 'the consent page asked for it')
+    assert.ok(pages.some((p) => p.body.includes('/confirm"') && p.body.includes('完整身份证号码')), 'the consent page asked for it')
     assert.equal(userinfo.id_number, person.idNumber)
     assert.equal(userinfo.person_type, 'natural')
     assert.equal(userinfo.name, '周实名')

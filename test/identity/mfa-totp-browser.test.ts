@@ -4,7 +4,8 @@
  * shown once, and the relying party (openid-client) gets acr level 3 with amr "otp".
  */
 import assert from 'node:assert/strict'
-import { chromium, type Browser, type Page } from 'playwright-core'
+import type { Browser, Page } from 'playwright-core'
+import { launchChromium } from '../helpers/browser.js'
 import { ACR, totpCodeAt, verifyAtCounter } from '../helpers/assurance.js'
 import { startOneDoor, type TestServer } from '../helpers/onedoor.js'
 import { discover, oidc, startAuthorization } from '../helpers/relying-party.js'
@@ -20,7 +21,7 @@ describe('TOTP enrolment and sign-in in Chromium', function () {
     server = await startOneDoor()
     const client = await server.addClient({ name: '公积金', redirectUris: [redirectUri] })
     config = await discover(server.url, client.clientId, client.clientSecret)
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] })
+    browser = await launchChromium()
   })
   after(async () => {
     await browser?.close()

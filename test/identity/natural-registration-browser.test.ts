@@ -5,7 +5,8 @@
  * exists, so the page must work under the strict CSP with no console errors.
  */
 import assert from 'node:assert/strict'
-import { chromium, type Browser } from 'playwright-core'
+import type { Browser } from 'playwright-core'
+import { launchChromium, watchPageErrors } from '../helpers/browser.js'
 import { randomIdNumber, randomPhone, startOneDoor, type TestServer } from '../helpers/onedoor.js'
 import { IDENTITY_OVERRIDES, latestCode } from './natural-helpers.js'
 
@@ -16,7 +17,7 @@ describe('registration in a browser', function () {
 
   before(async () => {
     server = await startOneDoor({ overrides: IDENTITY_OVERRIDES })
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] })
+    browser = await launchChromium()
   })
   after(async () => {
     await browser?.close()
@@ -26,15 +27,7 @@ describe('registration in a browser', function () {
   it('registers with an SMS code and lands in the account centre', async () => {
     const context = await browser.newContext({ locale: 'zh-CN' })
     const page = await context.newPage()
-    const consoleErrors: string[] = []
-    page.on('console', (message) => {
-      // Failed loads are checked by status below (the browser's own /favicon.ico probe 404s).
-      if (message.type() === 'error' && !message.text().startsWith('Failed to load resource')) consoleErrors.push(message.text())
-    })
-    const failed: string[] = []
-    page.on('response', (response) => {
-      if (response.status() >= 400 && !response.url().endsWith('/favicon.ico')) failed.push(`${response.status()} ${new URL(response.url()).pathname}`)
-    })
+    const { consoleErrors, failed } = watchPageErrors(page)
     const phone = randomPhone()
     const idNumber = randomIdNumber().replace(/X$/, 'x')
     const password = '冰城的夏天 有丁香花'

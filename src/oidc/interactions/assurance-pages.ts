@@ -7,6 +7,7 @@
 import { bodyParser } from '@koa/bodyparser'
 import Router from '@koa/router'
 import type { Context } from 'koa'
+import { formField } from '../../http/form.js'
 import type Provider from 'oidc-provider'
 import type { AcrMap, Assurance, Mandates, Persons } from '../../accounts/index.js'
 import type { Renderer } from '../../http/render.js'
@@ -76,6 +77,7 @@ export function createAssurancePages(deps: AssurancePagesDeps) {
         await finishStepUp(ctx, details, method === 'totp' ? ['otp', 'mfa'] : ['mfa'])
       } catch (err) {
         if (!isAppError(err)) throw err
+        deps.onEvent?.({ type: 'mfa.totp.verification_failed', accountId: personId, clientId: String(details.params.client_id) })
         if (err.code === 'MFA_TOO_MANY_ATTEMPTS') return renderRestart(ctx, details)
         ctx.status = err.status
         return renderVerify(ctx, details, { error: `mfa.errors.${err.code}`, attemptsLeft: await deps.verification.attemptsLeft(personId, details.cid) })
@@ -223,7 +225,5 @@ export function createAssurancePages(deps: AssurancePagesDeps) {
 }
 
 function field(ctx: Context, name: string): string {
-  const body = (ctx.request as unknown as { body?: Record<string, unknown> }).body ?? {}
-  const value = body[name]
-  return typeof value === 'string' ? value.slice(0, 2048) : ''
+  return formField(ctx, name, 2048)
 }

@@ -6,10 +6,12 @@
 import { bodyParser } from '@koa/bodyparser'
 import Router from '@koa/router'
 import type { Context } from 'koa'
+import { formFields } from '../../http/form.js'
 import type Provider from 'oidc-provider'
 import type { Persons } from '../../accounts/index.js'
 import type { Renderer } from '../../http/render.js'
 import { errors } from 'oidc-provider'
+import { interactionGuard } from './expired.js'
 
 export interface InteractionDeps {
   provider: () => Provider
@@ -29,18 +31,7 @@ export function interactionRoutes(deps: InteractionDeps): Router {
   const router = new Router({ prefix: '/interaction' })
   const form = bodyParser({ enableTypes: ['form'], formLimit: '16kb' })
 
-  router.use(async (ctx, next) => {
-    ctx.set('cache-control', 'no-store')
-    try {
-      await next()
-    } catch (err) {
-      if (err instanceof errors.SessionNotFound) {
-        renderExpired(ctx)
-        return
-      }
-      throw err
-    }
-  })
+  router.use(interactionGuard(deps.renderer))
 
   router.get('/:uid', async (ctx) => {
     const details = await deps.provider().interactionDetails(ctx.req, ctx.res)
@@ -135,21 +126,4 @@ export function interactionRoutes(deps: InteractionDeps): Router {
   function localeOf(ctx: Context, details: Details) {
     return deps.renderer.localeFor(ctx, typeof details.params.ui_locales === 'string' ? details.params.ui_locales : undefined)
   }
-
-  function renderExpired(ctx: Context) {
-    const locale = deps.renderer.localeFor(ctx)
-    const t = deps.renderer.translator(locale)
-    ctx.status = 400
-    deps.renderer.render(ctx, 'expired', { locale, title: t('expired.title') })
-  }
-}
-
-function formFields<K extends string>(ctx: Context, names: K[]): Record<K, string> {
-  const body = (ctx.request as unknown as { body?: Record<string, unknown> }).body ?? {}
-  const out = {} as Record<K, string>
-  for (const name of names) {
-    const value = body[name]
-    out[name] = typeof value === 'string' ? value : ''
-  }
-  return out
 }

@@ -8,11 +8,12 @@
 import { bodyParser } from '@koa/bodyparser'
 import Router from '@koa/router'
 import type { Context } from 'koa'
+import { formFields as readFormFields } from '../../http/form.js'
 import type Provider from 'oidc-provider'
-import { errors } from 'oidc-provider'
 import { DOCUMENT_TYPES, type Persons, type SelfService } from '../../accounts/index.js'
 import type { Renderer } from '../../http/render.js'
 import type { AppError } from '../../shared/errors.js'
+import { interactionGuard } from './expired.js'
 
 export interface SelfServiceRouteDeps {
   provider: () => Provider
@@ -32,20 +33,7 @@ export function selfServiceRoutes(deps: SelfServiceRouteDeps): Router {
   const router = new Router({ prefix: '/interaction' })
   const form = bodyParser({ enableTypes: ['form'], formLimit: '16kb' })
 
-  router.use(async (ctx, next) => {
-    ctx.set('cache-control', 'no-store')
-    try {
-      await next()
-    } catch (err) {
-      if (err instanceof errors.SessionNotFound) {
-        const locale = deps.renderer.localeFor(ctx)
-        ctx.status = 400
-        deps.renderer.render(ctx, 'expired', { locale, title: deps.renderer.translator(locale)('expired.title') })
-        return
-      }
-      throw err
-    }
-  })
+  router.use(interactionGuard(deps.renderer))
 
   // ---- registration ----
   router.get('/:uid/register', async (ctx) => {
@@ -200,11 +188,5 @@ function statusOf(problems: Problem[]): number {
 }
 
 function formFields<const K extends string>(ctx: Context, names: readonly K[]): Record<K, string> {
-  const body = (ctx.request as unknown as { body?: Record<string, unknown> }).body ?? {}
-  const out = {} as Record<K, string>
-  for (const name of names) {
-    const value = body[name]
-    out[name] = typeof value === 'string' ? value.slice(0, 512) : ''
-  }
-  return out
+  return readFormFields(ctx, names, 512)
 }
