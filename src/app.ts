@@ -194,7 +194,7 @@ export async function createOneDoor(config: Config, options: OneDoorOptions = {}
         throw err
       },
     )
-  const identity = createIdentityPages(config, services, { logger, renderer, provider: () => host.provider, signOutEverywhere: (id) => logout.signOutEverywhere(id), endSession: endOneSession, accountExtensions: [...assuranceFlow.accountExtensions, ...(options.accountExtensions ?? [])], accountClosureHooks: [services.forgetPerson] })
+  const identity = createIdentityPages(config, services, { logger, renderer, provider: () => host.provider, signOutEverywhere: (id) => logout.signOutEverywhere(id), endSession: endOneSession, accountExtensions: [...assuranceFlow.accountExtensions, ...(options.accountExtensions ?? [])], accountClosureHooks: [services.forgetPerson], accountExportSections: [services.describePerson] })
   await identity.ready()
   for (const router of identity.routers) {
     app.use(router.routes())

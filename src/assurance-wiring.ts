@@ -34,20 +34,34 @@ export function createAssuranceServices(config: Config, db: Db, persons: Persons
   const enterprises = createEnterprises({ store: enterpriseStore, piiBlindIndexKey })
   const mandates = createMandates({ store: enterpriseStore, enterprises, clientExists: async (clientId) => (await clients.findMetadata(clientId)) !== undefined })
   const acr = createAcrMap(config.assurance.acrByLevel)
+  const assurance = createAssurance({
+    store: createAssuranceStore(db),
+    verifier: createIdentityVerifier(config.assurance.identityVerification, log),
+    revealIdNumber: (id) => persons.revealIdNumber(id),
+  })
+  const enrolment = createEnrolment({ store: mfaStore, keys: mfaKeys, settings: config.mfa.totp, recoveryCodeCount: config.mfa.recoveryCodes })
   return {
     acr,
     enterprises,
     mandates,
     acting: createActingGrants({ store: enterpriseStore, mandates }),
-    assurance: createAssurance({
-      store: createAssuranceStore(db),
-      verifier: createIdentityVerifier(config.assurance.identityVerification, log),
-      revealIdNumber: (id) => persons.revealIdNumber(id),
-    }),
-    enrolment: createEnrolment({ store: mfaStore, keys: mfaKeys, settings: config.mfa.totp, recoveryCodeCount: config.mfa.recoveryCodes }),
+    assurance,
+    enrolment,
     verification: createVerification({ store: mfaStore, keys: mfaKeys, settings: config.mfa.totp }),
     mfaStore,
     /** Account closure (identity-A's closure hook): the authenticator goes, mandates held as agent end. */
+    /** "Download my data": the second factor's state, the real-name evidence and mandates held as agent. */
+    async describePerson(personId: string): Promise<Record<string, unknown>> {
+      const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString())
+      const secondFactor = await enrolment.status(personId)
+      const evidence = await assurance.listEvidence(personId)
+      const mandates = await enterpriseStore.listMandatesOfAgent(personId)
+      return {
+        secondFactor: secondFactor.enrolled ? { totp: true, since: iso(secondFactor.confirmedAt), recoveryCodesLeft: secondFactor.recoveryCodesLeft } : { totp: false },
+        realNameVerification: evidence.map((e) => ({ level: e.level, method: e.method, verifiedBy: e.verifiedBy, verifiedAt: iso(e.verifiedAt) })),
+        mandatesAsAgent: mandates.map((m) => ({ enterpriseId: m.enterpriseId, serviceSystems: m.clientIds ?? 'all', validUntil: iso(m.validUntil), grantedAt: iso(m.createdAt), revokedAt: iso(m.revokedAt) })),
+      }
+    },
     async forgetPerson(personId: string): Promise<void> {
       await mfaStore.removeTotp(personId)
       await enterpriseStore.revokeMandatesOfAgent(personId, Date.now())

@@ -61,6 +61,7 @@ export interface IdentityPageOptions {
   accountExtensions?: AccountExtension[]
   /** Erasure in other modules when a person closes their account (identity-B: TOTP, mandates). */
   accountClosureHooks?: Array<(personId: string) => Promise<void>>
+  accountExportSections?: Array<(personId: string) => Promise<Record<string, unknown>>>
   /** Replaces the configured SMS driver (tests of the http driver). */
   smsGateway?: SmsGateway
 }
@@ -103,6 +104,7 @@ export function createIdentityPages(config: Config, services: IdentityServices, 
     sms: smsCodes,
     endEverything,
     closureHooks: options.accountClosureHooks,
+    exportSections: options.accountExportSections,
     async describeSharing(personId) {
       const grants = await services.accountSessions.listGrants(personId)
       return Promise.all(

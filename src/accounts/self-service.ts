@@ -24,6 +24,8 @@ export interface SelfServiceDeps {
    * run after sessions end and before the person row is anonymised.
    */
   closureHooks?: Array<(personId: string) => Promise<void>>
+  /** Other domains' data about the person (second factor, real-name evidence, mandates) for "download my data". */
+  exportSections?: Array<(personId: string) => Promise<Record<string, unknown>>>
   /** What the person has shared with which portal, for the data download. */
   describeSharing(personId: string): Promise<unknown>
   now?: () => number
@@ -34,6 +36,7 @@ export interface PersonDataExport {
   person: { id: string; name: string; documentType: string; documentNumberMasked: string; phone: string; phoneVerified: boolean; assuranceLevel: number; createdAt: string }
   sharing: unknown
   note: string
+  [section: string]: unknown
 }
 
 export type SelfService = ReturnType<typeof createSelfService>
@@ -141,6 +144,7 @@ export function createSelfService(deps: SelfServiceDeps) {
         createdAt: new Date(person.createdAt).toISOString(),
       },
       sharing: await deps.describeSharing(personId),
+      ...Object.assign({}, ...(await Promise.all((deps.exportSections ?? []).map((section) => section(personId))))),
       note: 'The full document number is not included in downloads; it is shown at a service counter on request.',
     }
   }

@@ -167,6 +167,7 @@ describe('account centre (/account)', function () {
   describe('personal information', () => {
     it('downloads my data as JSON, with the document number masked', async () => {
       const person = await server.addPerson({ name: '郑十一' })
+      await server.onedoor.services.assurance.verifyAtCounter(person.id, 'counter staff 07')
       const { agent } = await signIn(server, portal, person, { redirectUri: REDIRECT_URI, scope: 'openid profile' })
       await openAccountCentre(server, agent, person, '/account/data')
       const res = await agent.get(`${server.url}/account/data/export`)
@@ -178,6 +179,11 @@ describe('account centre (/account)', function () {
       assert.equal(data.person.phone, person.phone)
       assert.ok(!res.body.includes(person.idNumber))
       assert.ok(data.sharing.some((s: { portal: string; scopes: string[] }) => s.portal === '哈尔滨市民服务' && s.scopes.includes('profile')))
+      assert.deepEqual(data.secondFactor, { totp: false })
+      assert.equal(data.realNameVerification.length, 1, 'the counter verification is part of my data')
+      assert.equal(data.realNameVerification[0].level, 2)
+      assert.equal(data.realNameVerification[0].verifiedBy, 'staff:counter staff 07')
+      assert.deepEqual(data.mandatesAsAgent, [])
     })
 
     it('closes the account: checks the password, revokes everything, erases personal data, keeps the audit record', async () => {
