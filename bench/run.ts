@@ -11,6 +11,8 @@
  *   npm run bench                 full run (≈ 5–7 min, for a quiet machine)
  *   npm run bench -- --quick      short smoke run (≈ 1–2 min; figures are indicative only)
  *   npm run bench -- --db sqlite  one database only;  --no-bare skips the reference
+ *   npm run bench -- --only cluster [--quick]   one node vs two nodes behind the proxy, alone
+ *   node_modules/.bin/node --import tsx bench/accounts-size.ts [--quick]   10^3 vs 10^6 accounts, alone
  */
 import { spawn, spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
@@ -22,7 +24,9 @@ import { loadConfig } from '../src/config/index.js'
 import { basicAuth, Browser, Connection, type Target } from './http.js'
 import { closedLoop, fixedRate, median, spread, type LoadResult, type Operation } from './load.js'
 import { PASSWORD, pkcePair, prepareTarget, REDIRECT_URI, seed, type DbKind } from './onedoor-target.js'
-import { freePort, NODE, ROOT, spawnServer, waitReady, type ServerProcess } from './server.js'
+import { formatCluster, measureCluster } from './cluster.js'
+import { formatAccountsSize, measureAccountsSize } from './accounts-size.js'
+import { BARE_SCRIPT, buildServers, freePort, NODE, ONEDOOR_SCRIPT, ROOT, spawnServer, waitReady, type ServerProcess } from './server.js'
 
 const program = new Command()
   .name('bench')
@@ -33,8 +37,11 @@ const program = new Command()
   .option('--out <file>', 'where to write the markdown table', 'bench/results/latest.md')
   .option('--connections <n>', 'concurrent connections', (v) => Number.parseInt(v, 10), 16)
   .option('--server-env <KEY=VALUE...>', 'extra environment for the OneDoor server processes (e.g. MALLOC_ARENA_MAX=2)', [])
+  .option('--no-accounts-size', 'skip sign-in latency at 10^3 vs 10^6 seeded accounts and the sizing (bench/accounts-size.ts)')
+  .option('--no-cluster', 'skip one node vs two nodes on PostgreSQL behind the proxy (bench/cluster.ts)')
+  .option('--only <part>', 'run one part alone and print it (not written to --out): cluster')
   .parse()
-const options = program.opts<{ quick: boolean; db: string; bare: boolean; pgUrl: string; out: string; connections: number; serverEnv: string[] }>()
+const options = program.opts<{ quick: boolean; db: string; bare: boolean; pgUrl: string; out: string; connections: number; serverEnv: string[]; cluster: boolean; accountsSize: boolean; only?: string }>()
 const extraServerEnv = Object.fromEntries(options.serverEnv.map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]))
 
 const twoCores = cpus().length >= 2
@@ -191,7 +198,7 @@ async function benchOneDoor(kind: DbKind): Promise<TargetResult> {
   const port = await freePort()
   const target = prepareTarget(kind, port, options.pgUrl)
   Object.assign(target.env, extraServerEnv)
-  const script = 'src/main.ts'
+  const script = ONEDOOR_SCRIPT
   const servers: ServerProcess[] = []
   const start = async (cpus: string) => {
     const started = performance.now()
@@ -248,7 +255,7 @@ async function benchBare(): Promise<TargetResult> {
     BENCH_REDIRECT_URI: REDIRECT_URI,
     BENCH_REFRESH_TOKENS: '64',
   }
-  const script = 'bench/bare-provider.ts'
+  const script = BARE_SCRIPT
   result.coldStartMs = await coldStarts(name, script, env, port, SIZES.coldStarts)
   const server = spawnServer(script, env, SERVER_CPU)
   try {
@@ -279,6 +286,38 @@ async function argon2Ceiling(cpuList: string, concurrency: number): Promise<numb
   const perSecond = (JSON.parse(out.trim()) as { perSecond: number }).perSecond
   log(`argon2id verify ceiling on cpu ${cpuList} (${concurrency} at a time): ${perSecond.toFixed(1)}/s`)
   return perSecond
+}
+
+/** One node vs two nodes on PostgreSQL behind the proxy, with this file's operations (bench/cluster.ts). */
+async function clusterSection(): Promise<string> {
+  try {
+    const figures = await measureCluster({
+      pgUrl: options.pgUrl,
+      connections: options.connections,
+      sizes: SIZES,
+      nodeCpus: BOTH_CPUS,
+      serverEnv: extraServerEnv,
+      log,
+      operations: (seeded) => {
+        const creds: Credentials = { clientId: seeded.clientId, clientSecret: seeded.clientSecret, refreshTokens: [], accessTokens: [], issued: 0 }
+        return { login: loginOperation(seeded, creds), clientCredentials: operations(creds).clientCredentials }
+      },
+    })
+    return formatCluster(figures, { cpus: cpus().length, connections: options.connections })
+  } catch (err) {
+    log(`cluster run failed: ${(err as Error).stack}`)
+    return `_cluster run failed: ${(err as Error).message}_`
+  }
+}
+
+/** Issue 6: sign-in at 10^3 vs 10^6 seeded accounts (5·10^4 with --quick), EXPLAIN, bytes per account. */
+async function accountsSizeSection(): Promise<string> {
+  try {
+    return formatAccountsSize(await measureAccountsSize({ pgUrl: options.pgUrl, quick: options.quick, serverScript: ONEDOOR_SCRIPT, log }))
+  } catch (err) {
+    log(`accounts-size run failed: ${(err as Error).stack}`)
+    return `_accounts-size run failed: ${(err as Error).message}_`
+  }
 }
 
 async function logoutFanout(kinds: DbKind[]): Promise<string> {
@@ -312,7 +351,7 @@ const verdict = (ok: boolean | undefined) => (ok === undefined ? '' : ok ? ' ✅
 const rateOf = (runs: LoadResult[]) => median(runs.map((r) => r.perSecond))
 const noiseOf = (runs: LoadResult[]) => (runs.length > 1 ? ` ±${(spread(runs.map((r) => r.perSecond)) * 50).toFixed(0)}%` : '')
 
-function report(results: TargetResult[], bare: TargetResult | undefined, ceiling: { one: number; two: number }, meta: { started: Date; seconds: number; loadBefore: number[]; loadAfter: number[]; fanout: string; failures: string[] }): string {
+function report(results: TargetResult[], bare: TargetResult | undefined, ceiling: { one: number; two: number }, meta: { started: Date; seconds: number; loadBefore: number[]; loadAfter: number[]; fanout: string; cluster: string; accounts: string; failures: string[] }): string {
   const onedoor = results
   const lines: string[] = []
   const cols = [...onedoor.map((r) => r.name), ...(bare ? [bare.name] : [])]
@@ -364,6 +403,14 @@ function report(results: TargetResult[], bare: TargetResult | undefined, ceiling
   lines.push('')
   lines.push(meta.fanout)
   lines.push('')
+  lines.push('## Several nodes (PostgreSQL, issue 6)')
+  lines.push('')
+  lines.push(meta.cluster)
+  lines.push('')
+  lines.push('## Accounts size: sign-in at 10^3 vs 10^6 accounts, sizing (PostgreSQL, issue 6)')
+  lines.push('')
+  lines.push(meta.accounts)
+  lines.push('')
   return lines.join('\n')
 }
 
@@ -371,7 +418,15 @@ async function main(): Promise<void> {
   const started = new Date()
   const t0 = performance.now()
   const loadBefore = loadavg()
+  if (options.only !== undefined) {
+    if (options.only !== 'cluster') throw new Error(`unknown part ${options.only} (cluster)`)
+    log(`${options.quick ? 'quick' : 'full'} run of one part: ${options.only}`)
+    process.stdout.write(`\n## Several nodes (PostgreSQL, issue 6)\n\n${await clusterSection()}\n\n(--only: printed, not written to ${options.out})\n`)
+    return
+  }
   log(`${options.quick ? 'quick' : 'full'} run; databases ${options.db}; bare reference ${options.bare ? 'on' : 'off'}`)
+  // Both servers run as plain JavaScript, as `npm start` runs OneDoor (scripts/build.js).
+  await buildServers()
   const ceiling = { one: await argon2Ceiling(SERVER_CPU, 1), two: await argon2Ceiling(BOTH_CPUS, twoCores ? 2 : 1) }
   const kinds = options.db.split(',').map((s) => s.trim()).filter(Boolean) as DbKind[]
   const results: TargetResult[] = []
@@ -393,7 +448,9 @@ async function main(): Promise<void> {
     log(`bare reference failed: ${(err as Error).stack}`)
   }
   const fanout = await logoutFanout(kinds)
-  const markdown = report(results, bare, ceiling, { started, seconds: (performance.now() - t0) / 1000, loadBefore, loadAfter: loadavg(), fanout, failures })
+  const cluster = options.cluster && kinds.includes('pg') ? await clusterSection() : '_skipped (--no-cluster, or PostgreSQL not measured)._'
+  const accounts = options.accountsSize && kinds.includes('pg') ? await accountsSizeSection() : '_skipped (--no-accounts-size, or PostgreSQL not measured)._'
+  const markdown = report(results, bare, ceiling, { started, seconds: (performance.now() - t0) / 1000, loadBefore, loadAfter: loadavg(), fanout, cluster, accounts, failures })
   const out = path.resolve(ROOT, options.out)
   mkdirSync(path.dirname(out), { recursive: true })
   writeFileSync(out, markdown)

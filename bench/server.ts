@@ -1,6 +1,8 @@
 /*
- * Server processes under test: OneDoor (src/main.ts) or the bare reference, each a child
- * process pinned with taskset, started with production-like settings from the environment.
+ * Server processes under test: OneDoor (dist/main.js, as `npm start` runs it) or the bare
+ * reference (dist/bench-bare-provider.js), each a child process pinned with taskset, started
+ * with production-like settings from the environment. Both are plain JavaScript built by
+ * scripts/build.js (see buildServers), so neither pays for compiling TypeScript at start.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { readdirSync, readFileSync } from 'node:fs'
@@ -23,10 +25,44 @@ export interface ServerProcess {
   stop(): Promise<void>
 }
 
-export function spawnServer(script: string, env: Record<string, string>, cpus: string): ServerProcess {
-  const child = spawn('taskset', ['-c', cpus, NODE, '--import', 'tsx', script], {
+/** The built entry points the benchmark starts: OneDoor's server and the bare reference. */
+export const ONEDOOR_SCRIPT = 'dist/main.js'
+export const BARE_SCRIPT = 'dist/bench-bare-provider.js'
+
+/**
+ * How `npm start` runs the server (package.json `scripts.start`): its environment defaults
+ * (`NAME=${NAME:-value}`) and Node flags, so that the benchmark measures exactly that, and runs
+ * the bare reference under the same runtime settings.
+ */
+export function startSettings(): { env: Record<string, string>; nodeArgs: string[] } {
+  const start = (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start
+  const env: Record<string, string> = {}
+  const nodeArgs: string[] = []
+  for (const token of start.split(/\s+/)) {
+    const assignment = /^([A-Za-z_][A-Za-z0-9_]*)=(?:\$\{\1:-(.*)\}|(.*))$/.exec(token)
+    if (assignment) env[assignment[1]] = assignment[2] ?? assignment[3]
+    else if (token.startsWith('--')) nodeArgs.push(token)
+  }
+  return { env, nodeArgs }
+}
+
+/** Builds both servers to JavaScript (scripts/build.js), so that both are measured the same way. */
+export async function buildServers(): Promise<void> {
+  // @ts-expect-error scripts/build.js is plain JavaScript without type declarations
+  const { build, APP_ENTRIES } = (await import('../scripts/build.js')) as { build(o: object): Promise<void>; APP_ENTRIES: Record<string, string> }
+  await build({ entryPoints: { ...APP_ENTRIES, 'bench-bare-provider': 'bench/bare-provider.ts' } })
+}
+
+/**
+ * Starts `script` pinned to `cpus`: a .js file as `npm start` runs the server (plain Node with
+ * the start script's flags and environment defaults; `env` wins), a .ts file through tsx.
+ * `nodeArgs` go before the script (e.g. --cpu-prof for profiling).
+ */
+export function spawnServer(script: string, env: Record<string, string>, cpus: string, nodeArgs: string[] = []): ServerProcess {
+  const runtime = script.endsWith('.ts') ? { env: {}, nodeArgs: ['--import', 'tsx'] } : startSettings()
+  const child = spawn('taskset', ['-c', cpus, NODE, ...runtime.nodeArgs, ...nodeArgs, script], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', ...env },
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', ...runtime.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   const stdoutLines: string[] = []
@@ -101,13 +137,4 @@ function probe(port: number): Promise<number> {
   })
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo
-      server.close(() => resolve(port))
-    })
-  })
-}
+export { freePort } from '../src/shared/free-port.js'

@@ -19,7 +19,7 @@ import { requestContext } from './http/request-id.js'
 import { securityHeaders } from './http/security.js'
 import { createKeySet } from './keys/index.js'
 import { createDivisions, type FederationDeps } from './federation/index.js'
-import { createClientValidator, prepareClient } from './oidc/index.js'
+import { createClientValidator, createPortalOf, prepareClient } from './oidc/index.js'
 import { createDivisionStore } from './store/divisions.js'
 import {
   createEventAttacher,
@@ -33,11 +33,12 @@ import {
 import { keyFromBase64 } from './shared/crypto.js'
 import { createClientStore } from './store/clients.js'
 import { createDb, migrateLatest, pingDb, type Db } from './store/db.js'
+import { isConnectionError } from './store/errors.js'
 import { createLogoutDeliveryStore } from './store/logout-deliveries.js'
 import { createSingleLogout } from './logout/index.js'
 import { createLogoutQueueStore } from './store/logout-queue.js'
 import { createSessionStore } from './store/oidc-sessions.js'
-import { createAdapterClass, deleteExpiredPayloads } from './store/oidc-adapter.js'
+import { createAdapterClass, deleteExpiredPayloads, interactionClientId } from './store/oidc-adapter.js'
 import { createPersonStore } from './store/persons.js'
 import { createAccountSessionStore } from './store/account-sessions.js'
 import { createRateLimitStore } from './store/rate-limits.js'
@@ -104,7 +105,7 @@ export function createServices(config: Config, db: Db) {
 
 export async function createOneDoor(config: Config, options: OneDoorOptions = {}) {
   const logger = options.logger ?? createLogger(config.log.level)
-  const db = options.db ?? createDb(config.db)
+  const db = options.db ?? createDb(config.db, { logger })
   const ownsDb = options.db === undefined
   await migrateLatest(db)
   const services = createServices(config, db)
@@ -131,7 +132,7 @@ export async function createOneDoor(config: Config, options: OneDoorOptions = {}
       }),
   })
   // Administration and audit trail (issue 5): provider events and sign-ins go to the audit trail.
-  const admin = createAdminWiring({ config, logger, renderer, services, endSessions: (id) => logout.signOutEverywhere(id) })
+  const admin = createAdminWiring({ config, logger, renderer, services, endSessions: (id, tx) => logout.endEverySession(id, tx) })
   const attachEvents = createEventAttacher({ logger, audit: admin.sink })
   // Identity (issue 3, identity-B): interaction policy (identity, assurance prompts), their pages, token claims.
   const assuranceFlow = createAssuranceFlow(services, { renderer, provider: () => host.provider, logger, audit: admin.sink })
@@ -146,6 +147,7 @@ export async function createOneDoor(config: Config, options: OneDoorOptions = {}
     pages: createProviderPages(renderer),
     loadJwks: services.keySet.loadSigningJwks,
     keyVersion: services.keySet.version,
+    isUnavailable: isConnectionError,
     attachEvents: (provider) => {
       attachEvents(provider)
       logout.attach(provider)
@@ -157,8 +159,18 @@ export async function createOneDoor(config: Config, options: OneDoorOptions = {}
   app.silent = true
   app.on('error', (err) => logger.error({ err }, 'koa error'))
   app.use(requestContext(logger))
+  // Draining (see close()): keep-alive clients are told to reconnect, through the load balancer.
+  app.use(async (ctx, next) => {
+    if (shuttingDown) ctx.set('connection', 'close')
+    await next()
+  })
   app.use(securityHeaders({ https: config.issuer.startsWith('https://') }))
-  app.use(errorHandler(renderer))
+  // A database outage answers 503 temporarily_unavailable, not 500 (issue 6, drill 1).
+  app.use(errorHandler(renderer, { isUnavailable: isConnectionError }))
+  // Back-end calls (token, introspection, revocation, userinfo, JWKS) go straight to the provider:
+  // matching them against every page router below cost ~20 % of a client-credentials grant.
+  const providerApi = new Set(['token', 'introspection', 'revocation', 'userinfo', 'jwks'].map((route) => host.provider.pathFor(route)))
+  app.use((ctx, next) => (providerApi.has(ctx.path) ? host.handle(ctx) : next()))
   app.use(healthRoutes({
     checks: {
       database: () => pingDb(db),
@@ -168,10 +180,12 @@ export async function createOneDoor(config: Config, options: OneDoorOptions = {}
   }))
   app.use(staticAssets())
   app.use(homePage(renderer))
+  const portalOf = createPortalOf({ interactionClientId: (uid) => interactionClientId(db, uid), findClient: (id) => services.clients.findRecord(id) })
   const interactions = interactionRoutes({
     provider: () => host.provider,
     persons: services.persons,
     renderer,
+    portalOf,
     onLogin: (e) => {
       logger.info({ event: 'login.succeeded', accountId: e.accountId, clientId: e.clientId }, 'sign-in')
       admin.onLogin(e)
@@ -194,7 +208,7 @@ export async function createOneDoor(config: Config, options: OneDoorOptions = {}
         throw err
       },
     )
-  const identity = createIdentityPages(config, services, { logger, renderer, provider: () => host.provider, signOutEverywhere: (id) => logout.signOutEverywhere(id), endSession: endOneSession, accountExtensions: [...assuranceFlow.accountExtensions, ...(options.accountExtensions ?? [])], accountClosureHooks: [services.forgetPerson], accountExportSections: [services.describePerson] })
+  const identity = createIdentityPages(config, services, { logger, renderer, portalOf, provider: () => host.provider, signOutEverywhere: (id) => logout.signOutEverywhere(id), endSession: endOneSession, accountExtensions: [...assuranceFlow.accountExtensions, ...(options.accountExtensions ?? [])], accountClosureHooks: [services.forgetPerson], accountExportSections: [services.describePerson] })
   await identity.ready()
   for (const router of identity.routers) {
     app.use(router.routes())
@@ -244,22 +258,31 @@ export async function createOneDoor(config: Config, options: OneDoorOptions = {}
       const address = server.address() as AddressInfo
       return { url: `http://${hostname ?? 'localhost'}:${address.port}`, port: address.port }
     },
-    /** Readiness goes false first, then in-flight requests finish, then the pool closes. */
-    async close(graceMs = 10_000): Promise<void> {
+    /**
+     * Readiness goes false first, then in-flight requests finish, then the pool closes. With
+     * `readinessDelayMs` (SIGTERM in main.ts: shutdown.readinessDelaySeconds) the node keeps
+     * serving that long before the listener closes: closing it at once would refuse the very
+     * /readyz polls that tell a load balancer to stop routing here (issue 6, drill 3).
+     * `graceMs` bounds the whole: requests still running then are cut.
+     */
+    async close(graceMs = 10_000, readinessDelayMs = 0): Promise<void> {
       shuttingDown = true
       for (const timer of timers) clearInterval(timer)
+      const delayMs = server ? Math.min(readinessDelayMs, graceMs / 2) : 0
+      if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs))
       if (server) {
         const closing = new Promise<void>((resolve) => server!.close(() => resolve()))
         server.closeIdleConnections()
         // Keep-alive connections become idle as their last response ends; close them then,
         // instead of waiting for the keep-alive timeout.
         const sweep = setInterval(() => server?.closeIdleConnections(), 50)
-        const force = setTimeout(() => server?.closeAllConnections(), graceMs)
+        const force = setTimeout(() => server?.closeAllConnections(), graceMs - delayMs)
         await closing
         clearInterval(sweep)
         clearTimeout(force)
       }
       await logout.drain()
+      await admin.drain()
       if (ownsDb) await db.destroy()
     },
   }

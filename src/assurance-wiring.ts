@@ -75,17 +75,24 @@ const MFA_AUDIT_TYPES: Record<string, AuditEvent['type'] | undefined> = {
   'mfa.recovery_code.used': 'auth.mfa.succeeded',
   'mfa.totp.enrolled': 'auth.mfa.succeeded',
   'mfa.totp.verification_failed': 'auth.mfa.failed',
+  'stepup.requested': 'auth.stepup.requested',
+  'stepup.succeeded': 'auth.stepup.succeeded',
+  'stepup.failed': 'auth.stepup.failed',
 }
+
+const FAILURE_TYPES: ReadonlySet<string> = new Set(['auth.mfa.failed', 'auth.stepup.failed'])
 
 export type AssuranceServices = ReturnType<typeof createAssuranceServices>
 
 /** What the provider configuration and the interaction router need. */
 export function createAssuranceFlow(services: AssuranceServices & { persons: Persons }, options: { renderer: Renderer; provider: () => Provider; logger: Logger; audit?: (event: AuditEvent) => void }) {
-  const onEvent = (event: { type: string; accountId: string; clientId?: string }) => {
+  const onEvent = (event: { type: string; accountId: string; clientId?: string; details?: Record<string, unknown> }) => {
     options.logger.info({ event: event.type, accountId: event.accountId, clientId: event.clientId }, 'identity event')
     const audited = MFA_AUDIT_TYPES[event.type]
     if (audited) {
-      options.audit?.({ type: audited, actor: { type: 'person', id: event.accountId, clientId: event.clientId ?? null }, result: audited === 'auth.mfa.failed' ? 'failure' : 'success', details: { event: event.type } })
+      const { errorCode, ...details } = event.details ?? {}
+      const failed = FAILURE_TYPES.has(audited)
+      options.audit?.({ type: audited, actor: { type: 'person', id: event.accountId, clientId: event.clientId ?? null }, result: failed ? 'failure' : 'success', errorCode: failed ? String(errorCode ?? 'MFA_CODE_INVALID') : null, details: { event: event.type, ...details } })
     }
   }
   const pages = createAssurancePages({ ...services, renderer: options.renderer, provider: options.provider, onEvent })

@@ -20,7 +20,7 @@ import { createRateLimiter, createSelfService, type Persons } from './accounts/i
 import type { Config } from './config/index.js'
 import type { Renderer } from './http/render.js'
 import type { Jwk } from './keys/index.js'
-import { registerClient } from './oidc/index.js'
+import { registerClient, type PortalOf } from './oidc/index.js'
 import { selfServiceRoutes } from './oidc/interactions/self-service.js'
 import { keyFromBase64 } from './shared/crypto.js'
 import { createHttpGateway, createLogGateway, createSmsCodes, type SmsGateway } from './sms/index.js'
@@ -64,6 +64,8 @@ export interface IdentityPageOptions {
   accountExportSections?: Array<(personId: string) => Promise<Record<string, unknown>>>
   /** Replaces the configured SMS driver (tests of the http driver). */
   smsGateway?: SmsGateway
+  /** The portal offered on the "sign-in expired" page. */
+  portalOf?: PortalOf
 }
 
 export function createIdentityPages(config: Config, services: IdentityServices, options: IdentityPageOptions) {
@@ -135,6 +137,7 @@ export function createIdentityPages(config: Config, services: IdentityServices, 
       renderer: options.renderer,
       onLogin: (e) => log({ event: 'login.succeeded', method: e.method, accountId: e.accountId, clientId: e.clientId }, 'sign-in'),
       onRegistered: (e) => log({ event: 'account.person.registered', accountId: e.accountId, clientId: e.clientId }, 'registered'),
+      portalOf: options.portalOf,
     }),
     privacyRoutes(options.renderer),
     accountCentreRoutes(

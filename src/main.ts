@@ -3,6 +3,8 @@ import { createOneDoor } from './app.js'
 import { ConfigError, loadConfig } from './config/index.js'
 
 const startedAt = performance.now()
+/** SIGTERM to exit, at most: readiness delay, then in-flight requests, then cut. */
+const SHUTDOWN_LIMIT_MS = 10_000
 
 async function main(): Promise<void> {
   let config
@@ -28,8 +30,10 @@ async function main(): Promise<void> {
     if (stopping) return
     stopping = true
     onedoor.logger.info({ signal }, 'shutting down: readiness off, draining requests')
+    // The shutdown is bounded (10 s, issue 6): should closing the pool itself hang, exit anyway.
+    setTimeout(() => process.exit(1), SHUTDOWN_LIMIT_MS + 2000).unref()
     onedoor
-      .close(10_000)
+      .close(SHUTDOWN_LIMIT_MS, config.shutdown.readinessDelaySeconds * 1000)
       .then(() => process.exit(0))
       .catch((err) => {
         onedoor.logger.error({ err }, 'shutdown failed')

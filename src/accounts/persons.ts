@@ -9,10 +9,11 @@ import { blindIndex, open, seal } from '../shared/crypto.js'
 import { newId } from '../shared/ids.js'
 import type { PersonRow, PersonStore } from '../store/persons.js'
 import type { AppError } from '../shared/errors.js'
+import type { Transaction } from '../shared/transaction.js'
 import { isDocumentType, maskDocument, parseDocument, type DocumentType } from './documents.js'
 import { AccountError } from './errors.js'
 import { parseIdNumber } from './id-number.js'
-import { checkPassword, PASSWORD_POLICIES, personContextWords, type PasswordPolicy } from './password-policy.js'
+import { checkPassword, PASSWORD_POLICIES, personContextWords, type PasswordPolicy, type PasswordRole } from './password-policy.js'
 import type { PasswordHasher } from './passwords.js'
 import { parsePhone } from './phone.js'
 import type { RateLimiter } from './rate-limiter.js'
@@ -72,6 +73,8 @@ export function createPersons(deps: PersonsDeps) {
     checkNewPassword,
     verifyPassword,
     setPassword,
+    preparePassword,
+    passwordStatus,
     closePerson,
     recordSignInFailure,
     isSignInThrottled,
@@ -113,11 +116,31 @@ export function createPersons(deps: PersonsDeps) {
     }
   }
 
-  /** Problems with a new password for an existing person (change, reset). */
-  async function checkNewPassword(personId: string, password: string): Promise<AppError[]> {
+  /** Problems with a new password for an existing person (change, reset); `against` defaults to the resident policy. */
+  async function checkNewPassword(personId: string, password: string, against: PasswordPolicy = policy): Promise<AppError[]> {
+    return checkPassword(against, password, await contextOf(personId))
+  }
+
+  async function contextOf(personId: string): Promise<string[]> {
     const row = await deps.store.findById(personId)
     const documentNumber = row && row.closedAt === null ? open(deps.piiEncryptionKey, row.idNumberSealed, `id-number:${row.id}`) : undefined
-    return checkPassword(policy, password, personContextWords({ name: row?.name, phone: row?.phone, documentNumber }))
+    return personContextWords({ name: row?.name, phone: row?.phone, documentNumber })
+  }
+
+  /**
+   * The strictest policy a password meets, recorded with it: the administrator console accepts
+   * only a password that met the administrators' policy (a weaker one set in the account centre
+   * must be changed there first).
+   */
+  function policyMet(password: string, context: readonly string[]): PasswordRole {
+    return checkPassword(PASSWORD_POLICIES.admin, password, context).length === 0 ? 'admin' : 'person'
+  }
+
+  /** When the password was last set (null: unknown, e.g. imported) and the strictest policy it met. */
+  async function passwordStatus(personId: string): Promise<{ changedAt: number | null; policy: PasswordRole } | undefined> {
+    const row = await deps.store.findById(personId)
+    if (!row) return undefined
+    return { changedAt: row.passwordChangedAt ?? null, policy: row.passwordPolicy === 'admin' ? 'admin' : 'person' }
   }
 
   async function registerPerson(input: NewPerson, options: { phoneVerified?: boolean } = {}): Promise<Person> {
@@ -133,6 +156,8 @@ export function createPersons(deps: PersonsDeps) {
       idNumberMasked: maskDocument(checked.idNumber),
       phone: checked.phone,
       passwordHash: await deps.passwords.hash(input.password),
+      passwordChangedAt: at,
+      passwordPolicy: policyMet(input.password, personContextWords({ name: checked.name, phone: checked.phone, documentNumber: checked.idNumber })),
       assuranceLevel: 1,
       createdAt: at,
       updatedAt: at,
@@ -186,13 +211,16 @@ export function createPersons(deps: PersonsDeps) {
     return `other:${identifier.trim().toUpperCase()}`
   }
 
-  /** After a proven reset (SMS), the person's identifiers start with a clean failure count. */
-  async function clearSignInFailures(personId: string): Promise<void> {
-    const row = await deps.store.findById(personId)
+  /**
+   * After a proven reset (SMS) or an administrator's unlock, the person's identifiers start with
+   * a clean failure count; inside the caller's `tx` when given (the unlock and its audit record).
+   */
+  async function clearSignInFailures(personId: string, tx?: Transaction): Promise<void> {
+    const row = await deps.store.findById(personId, tx)
     if (!row || !deps.signInLimits) return
-    await deps.signInLimits.perAccount.reset(`phone:${row.phone}`)
+    await deps.signInLimits.perAccount.reset(`phone:${row.phone}`, tx)
     if (row.closedAt === null && row.documentType !== 'passport') {
-      await deps.signInLimits.perAccount.reset(signInSubject(open(deps.piiEncryptionKey, row.idNumberSealed, `id-number:${row.id}`)))
+      await deps.signInLimits.perAccount.reset(signInSubject(open(deps.piiEncryptionKey, row.idNumberSealed, `id-number:${row.id}`)), tx)
     }
   }
 
@@ -221,10 +249,24 @@ export function createPersons(deps: PersonsDeps) {
   }
 
   /** Sets a new password after checking it against the policy; throws the first problem. */
-  async function setPassword(personId: string, password: string): Promise<void> {
-    const problems = await checkNewPassword(personId, password)
-    if (problems.length > 0) throw problems[0]
-    await deps.store.updatePasswordHash(personId, await deps.passwords.hash(password))
+  async function setPassword(personId: string, password: string, options: { policy?: PasswordPolicy } = {}): Promise<void> {
+    const prepared = await preparePassword(personId, password, options)
+    if (prepared.problems.length > 0) throw prepared.problems[0]
+    await prepared.apply()
+  }
+
+  /**
+   * Checks and hashes a new password (the slow part, outside any transaction) and returns the
+   * write, which the caller may run inside its own transaction (the administration commits it
+   * with its audit record).
+   */
+  async function preparePassword(personId: string, password: string, options: { policy?: PasswordPolicy } = {}): Promise<{ problems: AppError[]; apply: (tx?: Transaction) => Promise<void> }> {
+    const context = await contextOf(personId)
+    const problems = checkPassword(options.policy ?? policy, password, context)
+    if (problems.length > 0) return { problems, apply: async () => { throw problems[0] } }
+    const hash = await deps.passwords.hash(password)
+    const change = { at: now(), policy: policyMet(password, context) }
+    return { problems, apply: (tx) => deps.store.updatePasswordHash(personId, hash, change, tx) }
   }
 
   async function findPersonByPhone(phone: string): Promise<Person | undefined> {

@@ -5,11 +5,12 @@
  * Subjects (phones, IPs, identifiers) are hashed before they become keys.
  */
 import { createHmac } from 'node:crypto'
+import type { Transaction } from '../shared/transaction.js'
 
 export interface CounterStore {
   increment(key: string, expiresAt: number): Promise<number>
   sum(keys: string[]): Promise<number>
-  remove(keys: string[]): Promise<void>
+  remove(keys: string[], tx?: Transaction): Promise<void>
 }
 
 export interface RateLimit {
@@ -46,8 +47,8 @@ export function createRateLimiter(deps: { store: CounterStore; hashKey: Buffer; 
     return (await deps.store.sum([current, previous])) > rule.limit
   }
 
-  async function reset(subject: string): Promise<void> {
+  async function reset(subject: string, tx?: Transaction): Promise<void> {
     const [current, previous] = keys(subject)
-    await deps.store.remove([current, previous])
+    await deps.store.remove([current, previous], tx)
   }
 }

@@ -1,6 +1,7 @@
 /*
  * The admin JSON API under /admin/api: bearer access tokens that OneDoor issued for the admin
- * resource (JWT, audience `${issuer}/admin/api`, scope `admin`). Thin handlers: parse with the
+ * resource (JWT, audience `${issuer}/admin/api`, scope `admin`), refused once revoked (see
+ * tokenRevoked) or while the administrator's password must be changed. Thin handlers: parse with the
  * shared zod schemas, call the administration service (which checks can()), answer JSON.
  */
 import { bodyParser } from '@koa/bodyparser'
@@ -54,8 +55,15 @@ export function adminApiRoutes(deps: AdminApiDeps): Router {
       await deps.audit.record({ type: 'admin.access.denied', actor: { type: 'admin', id: String(payload.sub), ip: ctx.ip }, result: 'failure', errorCode: 'ADMIN_ASSURANCE_TOO_LOW', details: { acr: payload.acr ?? null } })
       throw AdminError.ASSURANCE_TOO_LOW()
     }
+    // A JWT is valid until it expires; this read makes ending the sessions, disabling the account
+    // or changing the password cut the administrator's API access at the next request.
+    if (await admin.tokenRevoked(String(payload.sub), payload.iat)) {
+      ctx.set('www-authenticate', 'Bearer realm="onedoor-admin", error="invalid_token", error_description="token revoked"')
+      throw AdminError.UNAUTHENTICATED()
+    }
     const actor = await admin.actorFor(String(payload.sub), { ip: ctx.ip, userAgent: ctx.get('user-agent') })
     if (!actor) throw AdminError.FORBIDDEN()
+    if (await admin.passwordExpired(actor.personId)) throw AdminError.PASSWORD_EXPIRED()
     ctx.state.actor = actor
     await next()
   })

@@ -26,6 +26,8 @@ import type { Administration } from './service.js'
 import { ADMIN_API_SCOPE, adminApiResource, CONSOLE_CLIENT_ID, type TokenVerifier } from './tokens.js'
 import { parseInput } from './validate.js'
 import type { Dashboard } from './dashboard.js'
+import { formHelpers, formStateOf, isFormError, type FormState } from './form-errors.js'
+import { PASSWORD_POLICIES } from '../accounts/index.js'
 
 export interface ConsoleDeps {
   config: Config
@@ -112,12 +114,10 @@ export function adminConsoleRoutes(deps: ConsoleDeps): Router {
       await deps.audit.record({ type: 'admin.access.denied', actor: from, result: 'failure', errorCode: 'ADMIN_FORBIDDEN', details: { reason: 'no administrator role' } })
       throw AdminError.FORBIDDEN()
     }
-    await deps.store.clearFailures(actor.personId)
     const token = newToken()
-    await deps.store.startSession({ id: sessionKey(token), personId: actor.personId, acr, now: now() })
-    await deps.audit.record({ type: 'admin.session.started', actor: from, divisionCode: actor.grants[0]?.divisionCode ?? null, details: { acr, roles: actor.grants.map((g) => `${g.role}@${g.divisionCode}`) } })
+    await admin.startConsoleSession(actor, { id: sessionKey(token), acr })
     ctx.cookies.set(SESSION_COOKIE, token, cookieOptions(ctx, 'strict'))
-    ctx.redirect('/admin')
+    ctx.redirect((await admin.passwordExpired(actor.personId)) ? '/admin/password' : '/admin')
   })
 
   router.get('/signed-out', (ctx) => pages.render(ctx, 'signed-out', {}))
@@ -137,6 +137,11 @@ export function adminConsoleRoutes(deps: ConsoleDeps): Router {
     ctx.state.actor = actor
     ctx.state.sessionToken = token
     ctx.state.csrf = signer.csrf(token)
+    // Periodic change: with an expired password only the change page (and signing out) is open.
+    if (!['/admin/password', '/admin/logout'].includes(ctx.path) && (await admin.passwordExpired(actor.personId))) {
+      if (ctx.method === 'GET' && ctx.accepts('html')) return ctx.redirect('/admin/password')
+      throw AdminError.PASSWORD_EXPIRED()
+    }
     await next()
   })
 
@@ -147,7 +152,29 @@ export function adminConsoleRoutes(deps: ConsoleDeps): Router {
   }
 
   const actorOf = (ctx: Context): Actor => ctx.state.actor as Actor
-  const view = (ctx: Context, template: string, data: Record<string, unknown>) => pages.render(ctx, template, { ...data, actor: actorOf(ctx), csrf: ctx.state.csrf, perms: permissionsOf(actorOf(ctx)) })
+  const view = (ctx: Context, template: string, data: Record<string, unknown>) => pages.render(ctx, template, { ...data, ...formHelpers(ctx.state.form as FormState | undefined), actor: actorOf(ctx), csrf: ctx.state.csrf, perms: permissionsOf(actorOf(ctx)) })
+
+  /**
+   * A form POST whose refusal for its input shows `redisplay` again (the page holding form
+   * `formId`) with the values kept and a message beside each field, in the page's language.
+   */
+  const submit = (formId: string, redisplay: (ctx: Context) => Promise<void> | void, handler: (ctx: Context) => Promise<void>) =>
+    async (ctx: Context) => {
+      try {
+        await handler(ctx)
+      } catch (err) {
+        if (!isFormError(err)) throw err
+        const body = (ctx.request as unknown as { body?: Record<string, unknown> }).body ?? {}
+        ctx.state.form = formStateOf(formId, body, err, pages.translator(ctx), (f, v) => (f === 'q' ? maskQuery(v) : v))
+        await redisplay(ctx)
+        ctx.status = err.status
+      }
+    }
+  const clientsPage = async (ctx: Context) => view(ctx, 'clients', { clients: await admin.listClients(actorOf(ctx)), division: '' })
+  const clientPage = async (ctx: Context) => view(ctx, 'client', { client: await admin.getClient(actorOf(ctx), ctx.params.id), health: await admin.clientHealth(actorOf(ctx), ctx.params.id) })
+  const personPage = async (ctx: Context) => view(ctx, 'person', { person: await admin.viewPerson(actorOf(ctx), ctx.params.id) })
+  const enterprisePage = async (ctx: Context) => view(ctx, 'enterprise', { enterprise: await admin.viewEnterprise(actorOf(ctx), ctx.params.id) })
+  const passwordPage = (ctx: Context) => view(ctx, 'password', { policy: PASSWORD_POLICIES.admin, maxAgeDays: config.admin.passwordMaxAgeDays, expired: ctx.state.passwordExpired })
   const permissionsOf = (actor: Actor) => ({
     clients: actor.grants.some((g) => can(deps.scope, actor, 'client.read', g.divisionCode)),
     persons: actor.grants.some((g) => can(deps.scope, actor, 'person.read', g.divisionCode)),
@@ -156,11 +183,24 @@ export function adminConsoleRoutes(deps: ConsoleDeps): Router {
     dashboard: actor.grants.some((g) => can(deps.scope, actor, 'dashboard.read', g.divisionCode)),
   })
 
-  router.get('/', (ctx) => view(ctx, 'home', {}))
+  router.get('/', (ctx) => view(ctx, 'home', { passwordChanged: ctx.query.password === 'changed' }))
+
+  // ------------------------------------------------------------------ the administrator's own password (periodic change)
+
+  router.get('/password', async (ctx) => {
+    ctx.state.passwordExpired = await admin.passwordExpired(actorOf(ctx).personId)
+    passwordPage(ctx)
+  })
+  router.post('/password', form, csrf, submit('password', async (ctx) => {
+    ctx.state.passwordExpired = await admin.passwordExpired(actorOf(ctx).personId)
+    passwordPage(ctx)
+  }, async (ctx) => {
+    await admin.changeOwnPassword(actorOf(ctx), { current: field(ctx, 'current'), password: field(ctx, 'password'), confirm: field(ctx, 'confirm') })
+    ctx.redirect('/admin?password=changed')
+  }))
 
   router.post('/logout', form, csrf, async (ctx) => {
-    await deps.store.endSession(sessionKey(ctx.state.sessionToken), now())
-    await deps.audit.record({ type: 'admin.session.ended', actor: { type: 'admin', id: actorOf(ctx).personId, ip: ctx.ip } })
+    await admin.signOutConsole(actorOf(ctx), sessionKey(ctx.state.sessionToken))
     ctx.cookies.set(SESSION_COOKIE, '', cookieOptions(ctx, 'strict'))
     ctx.redirect('/admin/signed-out')
   })
@@ -171,7 +211,7 @@ export function adminConsoleRoutes(deps: ConsoleDeps): Router {
     const q = parseInput(S.ClientListQuery, ctx.query)
     view(ctx, 'clients', { clients: await admin.listClients(actorOf(ctx), q.division), division: q.division ?? '' })
   })
-  router.post('/clients', form, csrf, async (ctx) => {
+  router.post('/clients', form, csrf, submit('create', clientsPage, async (ctx) => {
     const input = parseInput(S.ClientCreateInput, {
       name: field(ctx, 'name'),
       divisionCode: field(ctx, 'divisionCode'),
@@ -182,12 +222,12 @@ export function adminConsoleRoutes(deps: ConsoleDeps): Router {
     })
     const created = await admin.createClient(actorOf(ctx), input)
     view(ctx, 'secret', { client: created, secret: created.clientSecret })
-  })
+  }))
   router.get('/clients/:id', async (ctx) => {
     const client = await admin.getClient(actorOf(ctx), ctx.params.id)
     view(ctx, 'client', { client, health: await admin.clientHealth(actorOf(ctx), ctx.params.id) })
   })
-  router.post('/clients/:id', form, csrf, async (ctx) => {
+  router.post('/clients/:id', form, csrf, submit('edit', clientPage, async (ctx) => {
     const backchannel = field(ctx, 'backchannelLogoutUri')
     const input = parseInput(S.ClientUpdateInput, {
       name: field(ctx, 'name') || undefined,
@@ -198,7 +238,7 @@ export function adminConsoleRoutes(deps: ConsoleDeps): Router {
     })
     await admin.updateClient(actorOf(ctx), ctx.params.id, input)
     ctx.redirect(`/admin/clients/${encodeURIComponent(ctx.params.id)}`)
-  })
+  }))
   router.post('/clients/:id/suspend', form, csrf, async (ctx) => {
     await admin.setClientStatus(actorOf(ctx), ctx.params.id, 'suspended')
     ctx.redirect(`/admin/clients/${encodeURIComponent(ctx.params.id)}`)
@@ -207,88 +247,91 @@ export function adminConsoleRoutes(deps: ConsoleDeps): Router {
     await admin.setClientStatus(actorOf(ctx), ctx.params.id, 'active')
     ctx.redirect(`/admin/clients/${encodeURIComponent(ctx.params.id)}`)
   })
-  router.post('/clients/:id/rotate-secret', form, csrf, async (ctx) => {
+  router.post('/clients/:id/rotate-secret', form, csrf, submit('rotate', clientPage, async (ctx) => {
     const rotated = await admin.rotateClientSecret(actorOf(ctx), ctx.params.id)
     view(ctx, 'secret', { client: await admin.getClient(actorOf(ctx), ctx.params.id), secret: rotated.clientSecret })
-  })
+  }))
 
   // ------------------------------------------------------------------ persons
 
   // Search is a POST: an ID number or phone typed here must never travel in a URL.
   router.get('/persons', (ctx) => view(ctx, 'persons', { q: '', persons: null }))
-  router.post('/persons', form, csrf, async (ctx) => {
+  router.post('/persons', form, csrf, submit('search', (ctx) => view(ctx, 'persons', { q: '', persons: null }), async (ctx) => {
     const { q } = parseInput(S.PersonSearchQuery, { q: field(ctx, 'q') })
     view(ctx, 'persons', { q: maskQuery(q), persons: await admin.searchPersons(actorOf(ctx), q) })
-  })
+  }))
   router.get('/persons/:id', async (ctx) => {
     view(ctx, 'person', { person: await admin.viewPerson(actorOf(ctx), ctx.params.id) })
   })
-  router.post('/persons/:id/disable', form, csrf, async (ctx) => {
+  router.post('/persons/:id/disable', form, csrf, submit('status', personPage, async (ctx) => {
     await admin.setPersonDisabled(actorOf(ctx), ctx.params.id, true, parseInput(S.ReasonInput, { reason: field(ctx, 'reason') }).reason)
     ctx.redirect(`/admin/persons/${encodeURIComponent(ctx.params.id)}`)
-  })
-  router.post('/persons/:id/enable', form, csrf, async (ctx) => {
+  }))
+  router.post('/persons/:id/enable', form, csrf, submit('status', personPage, async (ctx) => {
     await admin.setPersonDisabled(actorOf(ctx), ctx.params.id, false, parseInput(S.ReasonInput, { reason: field(ctx, 'reason') }).reason)
     ctx.redirect(`/admin/persons/${encodeURIComponent(ctx.params.id)}`)
-  })
-  router.post('/persons/:id/end-sessions', form, csrf, async (ctx) => {
+  }))
+  router.post('/persons/:id/end-sessions', form, csrf, submit('sessions', personPage, async (ctx) => {
     await admin.endPersonSessions(actorOf(ctx), ctx.params.id, parseInput(S.ReasonInput, { reason: field(ctx, 'reason') }).reason)
     ctx.redirect(`/admin/persons/${encodeURIComponent(ctx.params.id)}`)
-  })
-  router.post('/persons/:id/unlock', form, csrf, async (ctx) => {
+  }))
+  router.post('/persons/:id/unlock', form, csrf, submit('unlock', personPage, async (ctx) => {
     await admin.unlockPerson(actorOf(ctx), ctx.params.id, parseInput(S.ReasonInput, { reason: field(ctx, 'reason') }).reason)
     ctx.redirect(`/admin/persons/${encodeURIComponent(ctx.params.id)}`)
-  })
-  router.post('/persons/:id/reset-mfa', form, csrf, async (ctx) => {
+  }))
+  router.post('/persons/:id/reset-mfa', form, csrf, submit('mfa', personPage, async (ctx) => {
     await admin.resetMfa(actorOf(ctx), ctx.params.id, parseInput(S.ReasonInput, { reason: field(ctx, 'reason') }).reason)
     ctx.redirect(`/admin/persons/${encodeURIComponent(ctx.params.id)}`)
-  })
-  router.post('/persons/:id/verify', form, csrf, async (ctx) => {
+  }))
+  router.post('/persons/:id/verify', form, csrf, submit('verify', personPage, async (ctx) => {
     const input = parseInput(S.CounterVerificationInput, { evidence: field(ctx, 'evidence'), method: field(ctx, 'method') || undefined })
     await admin.verifyAtCounter(actorOf(ctx), ctx.params.id, input)
     ctx.redirect(`/admin/persons/${encodeURIComponent(ctx.params.id)}`)
-  })
-  router.post('/persons/:id/reveal', form, csrf, async (ctx) => {
+  }))
+  router.post('/persons/:id/reveal', form, csrf, submit('reveal', personPage, async (ctx) => {
     const { reason } = parseInput(S.ReasonInput, { reason: field(ctx, 'reason') })
     const person = await admin.viewPerson(actorOf(ctx), ctx.params.id)
     const revealed = await admin.revealIdNumber(actorOf(ctx), ctx.params.id, reason)
     view(ctx, 'person', { person, revealed: revealed.idNumber })
-  })
+  }))
 
   // ------------------------------------------------------------------ legal persons
 
   router.get('/enterprises', (ctx) => view(ctx, 'enterprises', {}))
-  router.post('/enterprises', form, csrf, async (ctx) => {
+  router.post('/enterprises', form, csrf, submit('search', (ctx) => view(ctx, 'enterprises', {}), async (ctx) => {
     const { uscc } = parseInput(S.EnterpriseSearchInput, { uscc: field(ctx, 'uscc') })
-    const enterprise = await admin.findEnterprise(actorOf(ctx), uscc)
+    const enterprise = await admin.findEnterprise(actorOf(ctx), uscc).catch((err: unknown) => {
+      // Not found (or outside the scope, which reads the same) is a message at the field.
+      throw (err as { code?: string }).code === 'ADMIN_NOT_FOUND' ? AdminError.NOT_FOUND({ field: 'uscc' }) : err
+    })
     ctx.redirect(`/admin/enterprises/${encodeURIComponent(enterprise.id)}`)
-  })
+  }))
   router.get('/enterprises/:id', async (ctx) => {
     view(ctx, 'enterprise', { enterprise: await admin.viewEnterprise(actorOf(ctx), ctx.params.id) })
   })
-  router.post('/enterprises/:id/verify', form, csrf, async (ctx) => {
+  router.post('/enterprises/:id/verify', form, csrf, submit('verify', enterprisePage, async (ctx) => {
     await admin.verifyEnterprise(actorOf(ctx), ctx.params.id, parseInput(S.EnterpriseVerifyInput, { evidence: field(ctx, 'evidence') }))
     ctx.redirect(`/admin/enterprises/${encodeURIComponent(ctx.params.id)}`)
-  })
-  router.post('/enterprises/:id/legal-representative', form, csrf, async (ctx) => {
+  }))
+  router.post('/enterprises/:id/legal-representative', form, csrf, submit('representative', enterprisePage, async (ctx) => {
     await admin.setLegalRepresentative(actorOf(ctx), ctx.params.id, parseInput(S.LegalRepresentativeInput, { login: field(ctx, 'login'), evidence: field(ctx, 'evidence') }))
     ctx.redirect(`/admin/enterprises/${encodeURIComponent(ctx.params.id)}`)
-  })
-  router.post('/enterprises/:id/mandates/:mandateId/revoke', form, csrf, async (ctx) => {
+  }))
+  router.post('/enterprises/:id/mandates/:mandateId/revoke', form, csrf, (ctx) => submit(`revoke-${ctx.params.mandateId}`, enterprisePage, async () => {
     await admin.revokeMandate(actorOf(ctx), ctx.params.id, ctx.params.mandateId, parseInput(S.ReasonInput, { reason: field(ctx, 'reason') }).reason)
     ctx.redirect(`/admin/enterprises/${encodeURIComponent(ctx.params.id)}`)
-  })
+  })(ctx))
 
   // ------------------------------------------------------------------ administrators
 
   router.get('/admins', async (ctx) => {
     view(ctx, 'admins', { admins: await admin.listAdmins(actorOf(ctx)) })
   })
-  router.post('/admins', form, csrf, async (ctx) => {
+  router.post('/admins', form, csrf, submit('grant', async (ctx) => view(ctx, 'admins', { admins: await admin.listAdmins(actorOf(ctx)) }), async (ctx) => {
     const input = parseInput(S.AdminGrantInput, { login: field(ctx, 'login'), role: field(ctx, 'role'), divisionCode: field(ctx, 'divisionCode') })
     await admin.addAdmin(actorOf(ctx), input)
     ctx.redirect('/admin/admins')
-  })
+  }))
 
   // ------------------------------------------------------------------ audit (auditors) and dashboard
 

@@ -13,4 +13,8 @@ export const AdminError = defineErrors('ADMIN', {
   CLIENT_METADATA_INVALID: [400, 'The service system settings are not valid.'],
   LOCKED: [423, 'This administrator is locked after too many failed sign-ins; try again later.'],
   ASSURANCE_TOO_LOW: [403, 'Administrators must sign in at the required assurance level.'],
+  PASSWORD_EXPIRED: [403, 'Your administrator password must be changed in the console (/admin/password) first.'],
+  PASSWORD_WRONG: [400, 'The current password is not correct.'],
+  PASSWORD_UNCHANGED: [400, 'Choose a password different from the current one.'],
+  PASSWORD_MISMATCH: [400, 'The two new passwords differ.'],
 })

@@ -15,7 +15,7 @@ import { adminConsoleRoutes } from './console.js'
 import { createDashboard } from './dashboard.js'
 import { createAdminPages } from './pages.js'
 import type { DivisionScope } from './scope.js'
-import { createAdministration } from './service.js'
+import { createAdministration, type AdministrationDeps } from './service.js'
 import { CONSOLE_CLIENT_ID, createTokenVerifier } from './tokens.js'
 
 export { createAdministration, type Administration } from './service.js'
@@ -33,14 +33,13 @@ export interface AdminModuleDeps {
   loadJwks: () => Promise<Jwk[]>
   keys: { keyEncryptionKey: Buffer; piiEncryptionKey: Buffer; piiBlindIndexKey: Buffer }
   renderer: Renderer
-  /** Ends every session of a person with back-channel logout (federation's sign-out-everywhere), if available. */
-  endSessions?: (accountId: string) => Promise<{ sessionsEnded: number }>
-  clearSignInFailures?: (personId: string) => Promise<void>
+  /** Other domains' functions the administration acts through (sessions, throttle, MFA, passwords). */
+  identity: Pick<AdministrationDeps, 'endSessions' | 'clearSignInFailures' | 'resetSecondFactor' | 'passwords'>
   divisionName?: (code: string) => string | undefined
 }
 
 export function createAdminModule(deps: AdminModuleDeps) {
-  const administration = createAdministration({ config: deps.config, store: deps.store, audit: deps.audit, scope: deps.scope, clients: deps.clients, loadJwks: deps.loadJwks, endSessions: deps.endSessions, clearSignInFailures: deps.clearSignInFailures, ...deps.keys })
+  const administration = createAdministration({ config: deps.config, store: deps.store, audit: deps.audit, scope: deps.scope, clients: deps.clients, loadJwks: deps.loadJwks, ...deps.identity, ...deps.keys })
   const tokens = createTokenVerifier({ issuer: deps.config.issuer, loadJwks: deps.loadJwks })
   const api = adminApiRoutes({ issuer: deps.config.issuer, requiredAcr: deps.config.admin.requiredAcr, administration, audit: deps.audit, tokens })
   const console = adminConsoleRoutes({

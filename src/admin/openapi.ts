@@ -7,8 +7,8 @@ const schema = (s: z.ZodType, io: 'input' | 'output' = 'input') => z.toJSONSchem
 export function buildOpenApi(issuer: string) {
   const errors = {
     400: { description: 'Invalid input', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
-    401: { description: 'Missing or invalid access token', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
-    403: { description: 'Outside your role or division', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
+    401: { description: 'Missing, invalid or revoked access token (sessions ended, account disabled, password changed, console sign-out)', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
+    403: { description: 'Outside your role or division, assurance too low, or the administrator password must be changed first (ADMIN_PASSWORD_EXPIRED)', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
     404: { description: 'Not found', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
   }
   const ok = { 200: { description: 'OK', content: { 'application/json': { schema: { type: 'object' } } } }, ...errors }

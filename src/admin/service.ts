@@ -5,13 +5,15 @@
  */
 import { randomBytes } from 'node:crypto'
 import type { Knex } from 'knex'
-import { maskIdNumber, parseIdNumber, parsePhone } from '../accounts/index.js'
-import type { Audit, AuditEventType } from '../audit/index.js'
+import { maskIdNumber, parseIdNumber, parsePhone, PASSWORD_POLICIES, type PasswordPolicy } from '../accounts/index.js'
+import type { Audit, AuditEvent, AuditEventType } from '../audit/index.js'
 import type { Config } from '../config/index.js'
 import type { Jwk } from '../keys/index.js'
 import { buildClientMetadata, validateClientMetadata } from '../oidc/index.js'
 import { blindIndex, open, seal } from '../shared/crypto.js'
+import type { AppError } from '../shared/errors.js'
 import { newId } from '../shared/ids.js'
+import type { Transaction } from '../shared/transaction.js'
 import type { AdminStore, ClientAdminRow, PersonSummaryRow } from '../store/admin.js'
 import type { ClientStore } from '../store/clients.js'
 import { AdminError } from './errors.js'
@@ -29,12 +31,28 @@ export interface AdministrationDeps {
   keyEncryptionKey: Buffer
   piiEncryptionKey: Buffer
   piiBlindIndexKey: Buffer
-  /** Ends every session of a person and notifies the portals (federation's sign-out-everywhere). */
-  endSessions?: (accountId: string) => Promise<{ sessionsEnded: number }>
-  /** Clears the person's failed-sign-in throttle (identity's persons.clearSignInFailures). */
-  clearSignInFailures?: (personId: string) => Promise<void>
+  /**
+   * Ends every session of a person inside `tx` (single logout's endEverySession); `notify` tells
+   * the portals and is called after the commit.
+   */
+  endSessions?: (accountId: string, tx: Transaction) => Promise<{ sessionsEnded: number; notify: () => Promise<unknown> }>
+  /** Clears the person's failed-sign-in throttle inside `tx` (identity's persons.clearSignInFailures). */
+  clearSignInFailures?: (personId: string, tx: Transaction) => Promise<void>
+  /** The MFA domain's reset (enrolment.reset): removes the authenticator inside `tx`; whether one was enrolled. */
+  resetSecondFactor?: (personId: string, tx: Transaction) => Promise<boolean>
+  /** The accounts domain's password functions, for an administrator's own periodic change. */
+  passwords?: AdminPasswords
   now?: () => number
 }
+
+/** What periodic change needs from the accounts domain (createPersons). */
+export interface AdminPasswords {
+  passwordStatus(personId: string): Promise<{ changedAt: number | null; policy: string } | undefined>
+  verifyPassword(personId: string, password: string): Promise<boolean>
+  preparePassword(personId: string, password: string, options: { policy: PasswordPolicy }): Promise<{ problems: AppError[]; apply: (tx?: Transaction) => Promise<void> }>
+}
+
+const DAY_MS = 86_400_000
 
 export type Administration = ReturnType<typeof createAdministration>
 
@@ -82,6 +100,67 @@ export function createAdministration(deps: AdministrationDeps) {
     auditPrefixes,
     divisionOfPerson,
     noteFailedSignIn,
+    startConsoleSession,
+    passwordExpired,
+    changeOwnPassword,
+    tokenRevoked,
+    signOutConsole,
+  }
+
+  /**
+   * Periodic change (等保 level 3): true when the administrator's password is older than
+   * admin.passwordMaxAgeDays, of unknown age (imported), or met only the resident policy.
+   */
+  async function passwordExpired(personId: string): Promise<boolean> {
+    if (!deps.passwords) return false
+    const status = await deps.passwords.passwordStatus(personId)
+    if (!status) return false
+    if (status.policy !== 'admin' || status.changedAt === null) return true
+    return now() - status.changedAt > deps.config.admin.passwordMaxAgeDays * DAY_MS
+  }
+
+  /**
+   * The administrator's own new password, under the administrators' policy. A wrong current
+   * password counts towards the admin lockout, like a failed sign-in. The new hash, the end of
+   * earlier admin-API tokens and the audit record commit together.
+   */
+  async function changeOwnPassword(actor: Actor, input: { current: string; password: string; confirm: string }): Promise<void> {
+    const passwords = deps.passwords
+    if (!passwords) throw new Error('administrator passwords are not wired')
+    if (!(await passwords.verifyPassword(actor.personId, input.current))) {
+      await countAdminFailure(actor.personId, actorOf(actor), { during: 'password_change' })
+      throw AdminError.PASSWORD_WRONG({ field: 'current' })
+    }
+    if (input.password !== input.confirm) throw AdminError.PASSWORD_MISMATCH({ field: 'confirm' })
+    if (await passwords.verifyPassword(actor.personId, input.password)) throw AdminError.PASSWORD_UNCHANGED({ field: 'password' })
+    const prepared = await passwords.preparePassword(actor.personId, input.password, { policy: PASSWORD_POLICIES.admin })
+    if (prepared.problems.length > 0) throw prepared.problems[0]
+    await inTransaction(async (trx) => {
+      await prepared.apply(trx)
+      await store.clearFailures(actor.personId, trx)
+      await store.cutTokens(actor.personId, now(), trx)
+      await record(trx, actor, 'admin.password.changed', actor.grants[0]?.divisionCode ?? null, { type: 'admin', id: actor.personId }, { policy: 'admin' })
+    })
+  }
+
+  /**
+   * Whether an admin-API token issued at `issuedAtSeconds` (JWT iat) was cut off: the person's
+   * sessions were ended, the account disabled or the password changed at or after that second.
+   */
+  async function tokenRevoked(personId: string, issuedAtSeconds: number | undefined): Promise<boolean> {
+    const notBefore = await store.tokensNotBefore(personId)
+    if (notBefore === null) return false
+    // iat has one-second resolution: a token from the same second as the cut is refused too.
+    return issuedAtSeconds === undefined || issuedAtSeconds <= Math.floor(notBefore / 1000)
+  }
+
+  /** The administrator signs out of the console: that session ends and so do their admin-API tokens. */
+  async function signOutConsole(actor: Actor, sessionId: string): Promise<void> {
+    await inTransaction(async (trx) => {
+      await store.endSession(sessionId, now(), trx)
+      await store.cutTokens(actor.personId, now(), trx)
+      await record(trx, actor, 'admin.session.ended', actor.grants[0]?.divisionCode ?? null, { type: 'admin', id: actor.personId })
+    })
   }
 
   /**
@@ -92,10 +171,24 @@ export function createAdministration(deps: AdministrationDeps) {
   async function noteFailedSignIn(identifier: string, from: { ip?: string; clientId?: string }): Promise<void> {
     const person = await findPersonByLogin(identifier)
     if (!person || (await store.grantsOf(person.id)).length === 0) return
-    const { locked } = await store.noteFailedSignIn(person.id, deps.config.admin.maxFailedSignIns, deps.config.admin.lockMinutes * 60_000, now())
-    if (locked) {
-      await audit.record({ type: 'auth.account.locked', actor: { type: 'person', id: person.id, ip: from.ip ?? null, clientId: from.clientId ?? null }, target: { type: 'admin', id: person.id }, result: 'failure', errorCode: 'ADMIN_LOCKED', details: { minutes: deps.config.admin.lockMinutes } })
-    }
+    await countAdminFailure(person.id, { type: 'person', id: person.id, ip: from.ip ?? null, clientId: from.clientId ?? null }, {})
+  }
+
+  /** One failure towards the admin lockout; the lock and its record commit together. */
+  async function countAdminFailure(personId: string, actor: AuditEvent['actor'], details: Record<string, unknown>): Promise<void> {
+    await inTransaction(async (trx) => {
+      const { locked } = await store.noteFailedSignIn(personId, deps.config.admin.maxFailedSignIns, deps.config.admin.lockMinutes * 60_000, now(), trx)
+      if (locked) await audit.record({ type: 'auth.account.locked', actor, target: { type: 'admin', id: personId }, result: 'failure', errorCode: 'ADMIN_LOCKED', details: { minutes: deps.config.admin.lockMinutes, ...details } }, trx)
+    })
+  }
+
+  /** A console session after a successful sign-in: failures reset, the session row and its record in one transaction. */
+  async function startConsoleSession(actor: Actor, session: { id: string; acr: string | null }): Promise<void> {
+    await inTransaction(async (trx) => {
+      await store.clearFailures(actor.personId, trx)
+      await store.startSession({ id: session.id, personId: actor.personId, acr: session.acr, now: now() }, trx)
+      await record(trx, actor, 'admin.session.started', actor.grants[0]?.divisionCode ?? null, { type: 'admin', id: actor.personId }, { acr: session.acr, roles: actor.grants.map((g) => `${g.role}@${g.divisionCode}`) })
+    })
   }
 
   /** The actor for a signed-in person, or undefined when the person holds no active grant. */
@@ -320,44 +413,53 @@ export function createAdministration(deps: AdministrationDeps) {
     const { division } = await loadPerson(actor, personId, 'person.write')
     await inTransaction(async (trx) => {
       await store.setPersonDisabled(personId, disabled ? now() : null, trx)
-      if (disabled) await store.endPersonSessions(personId, trx)
+      if (disabled) {
+        await store.endPersonSessions(personId, trx)
+        // An administrator's console sessions and admin-API tokens end with the account.
+        await store.endConsoleSessions(personId, now(), trx)
+        await store.cutTokens(personId, now(), trx)
+      }
       await record(trx, actor, disabled ? 'admin.person.disabled' : 'admin.person.enabled', division, { type: 'person', id: personId }, { reason })
     })
     return viewPerson(actor, personId)
   }
 
+  /**
+   * Ends the person's OneDoor sessions (with their grants' tokens), console sessions and admin-API
+   * tokens, and records it, in one transaction; the portals are told after the commit (the
+   * network cannot join a transaction; undelivered logouts are queued and retried).
+   */
   async function endPersonSessions(actor: Actor, personId: string, reason: string) {
     const { division } = await loadPerson(actor, personId, 'person.write')
-    if (deps.endSessions) {
-      // The portals are told over the network, which cannot join a transaction: act, then record.
-      const { sessionsEnded } = await deps.endSessions(personId)
-      await audit.record({ type: 'admin.person.sessions_ended', actor: actorOf(actor), divisionCode: division, target: { type: 'person', id: personId }, details: { reason, sessions: sessionsEnded } })
-      return { personId, sessionsEnded }
-    }
-    const ended = await inTransaction(async (trx) => {
-      const count = await store.endPersonSessions(personId, trx)
-      await record(trx, actor, 'admin.person.sessions_ended', division, { type: 'person', id: personId }, { reason, sessions: count })
-      return count
+    const { sessionsEnded, notify } = await inTransaction(async (trx) => {
+      const ended = deps.endSessions ? await deps.endSessions(personId, trx) : { sessionsEnded: await store.endPersonSessions(personId, trx), notify: async () => undefined }
+      await store.endConsoleSessions(personId, now(), trx)
+      await store.cutTokens(personId, now(), trx)
+      await record(trx, actor, 'admin.person.sessions_ended', division, { type: 'person', id: personId }, { reason, sessions: ended.sessionsEnded })
+      return ended
     })
-    return { personId, sessionsEnded: ended }
+    await notify()
+    return { personId, sessionsEnded }
   }
 
-  /** Unlock: the sign-in throttle and any administrator lockout of the person start from zero. */
+  /** Unlock: the sign-in throttle and any administrator lockout of the person start from zero (with the record, one transaction). */
   async function unlockPerson(actor: Actor, personId: string, reason: string) {
     const { division } = await loadPerson(actor, personId, 'person.unlock')
-    await deps.clearSignInFailures?.(personId)
     await inTransaction(async (trx) => {
+      await deps.clearSignInFailures?.(personId, trx)
       await store.clearFailures(personId, trx)
       await record(trx, actor, 'admin.person.unlocked', division, { type: 'person', id: personId }, { reason })
     })
     return viewPerson(actor, personId)
   }
 
-  /** Removes the second factor (lost phone): the person enrols again at the next level-3 sign-in. */
+  /** Removes the second factor (lost phone) through the MFA domain: the person enrols again at the next level-3 sign-in. */
   async function resetMfa(actor: Actor, personId: string, reason: string) {
     const { division } = await loadPerson(actor, personId, 'person.write')
+    const resetSecondFactor = deps.resetSecondFactor
+    if (!resetSecondFactor) throw new Error('the MFA reset is not wired')
     const hadMfa = await inTransaction(async (trx) => {
-      const enrolled = await store.resetMfa(personId, trx)
+      const enrolled = await resetSecondFactor(personId, trx)
       await record(trx, actor, 'admin.person.mfa_reset', division, { type: 'person', id: personId }, { reason, enrolled })
       return enrolled
     })

@@ -1,10 +1,29 @@
-/* Request input through the zod schemas; a failure is a 400 ADMIN_INVALID_INPUT naming the fields, never echoing values. */
+/*
+ * Request input through the zod schemas; a failure is a 400 ADMIN_INVALID_INPUT naming the fields,
+ * never echoing values. `details.problems` says per field what is wrong (required, too short,
+ * too long, invalid), so the console can put a message beside each field.
+ */
 import type * as z from 'zod'
 import { AppError } from '../shared/errors.js'
+
+export type FieldProblem = 'required' | 'too_short' | 'too_long' | 'invalid'
 
 export function parseInput<S extends z.ZodType>(schema: S, input: unknown): z.infer<S> {
   const parsed = schema.safeParse(input ?? {})
   if (parsed.success) return parsed.data
-  const fields = [...new Set(parsed.error.issues.map((i) => i.path.join('.') || '(body)'))]
-  throw new AppError('ADMIN_INVALID_INPUT', `The request is not valid: ${fields.join(', ')}.`, { status: 400, details: { fields } })
+  const problems: Record<string, FieldProblem> = {}
+  for (const issue of parsed.error.issues) {
+    const field = issue.path.length > 0 ? String(issue.path[0]) : '(body)'
+    problems[field] ??= problemOf(issue, input)
+  }
+  const fields = Object.keys(problems)
+  throw new AppError('ADMIN_INVALID_INPUT', `The request is not valid: ${fields.join(', ')}.`, { status: 400, details: { fields, problems } })
+}
+
+function problemOf(issue: z.core.$ZodIssue, input: unknown): FieldProblem {
+  const value = issue.path.length > 0 && input && typeof input === 'object' ? (input as Record<string, unknown>)[String(issue.path[0])] : undefined
+  if (value === undefined || value === '' || (Array.isArray(value) && value.length === 0)) return 'required'
+  if (issue.code === 'too_big') return 'too_long'
+  if (issue.code === 'too_small') return 'too_short'
+  return 'invalid'
 }

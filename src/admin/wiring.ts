@@ -16,6 +16,7 @@ import { createAuditStore } from '../store/audit.js'
 import type { ClientStore } from '../store/clients.js'
 import type { Db } from '../store/db.js'
 import { createAdminModule } from './index.js'
+import type { AdministrationDeps } from './service.js'
 import { shapeScope, type DivisionScope } from './scope.js'
 
 /** Audit trail and admin rows: part of createServices(), so the CLI has them too. */
@@ -42,9 +43,10 @@ export interface AdminWiringDeps {
     clients: ClientStore
     keySet: { loadSigningJwks: () => Promise<Jwk[]> }
     divisions?: { tree(): Promise<DivisionTree> }
-    persons?: { clearSignInFailures?: (personId: string) => Promise<void> }
+    persons?: AdministrationDeps['passwords'] & { clearSignInFailures: NonNullable<AdministrationDeps['clearSignInFailures']> }
+    enrolment?: { reset: NonNullable<AdministrationDeps['resetSecondFactor']> }
   }
-  endSessions?: (accountId: string) => Promise<{ sessionsEnded: number }>
+  endSessions?: AdministrationDeps['endSessions']
 }
 
 export function createAdminWiring(deps: AdminWiringDeps) {
@@ -53,17 +55,27 @@ export function createAdminWiring(deps: AdminWiringDeps) {
   const routers: Router[] = []
   let noteAdminFailure: ((identifier: string, from: { ip?: string; clientId?: string }) => Promise<void>) | undefined
 
+  // Background writes still running: a graceful shutdown waits for them before the pool closes,
+  // so a request answered during the drain keeps its audit record (issue 6, drill 3).
+  const pendingWrites = new Set<Promise<void>>()
+
   /** Provider and sign-in events: written in the background, a failure logged (never thrown into the flow). */
   function sink(event: AuditEvent): void {
-    void (async () => {
+    const write = (async () => {
       const clientId = event.actor.clientId ?? (event.target?.type === 'client' ? event.target.id : null)
       const divisionCode = event.divisionCode ?? (clientId ? await divisionOfClient(clientId) : null)
       await audit.record({ ...event, divisionCode })
     })().catch((err) => deps.logger.error({ err, type: event.type }, 'could not record audit event'))
+    pendingWrites.add(write)
+    void write.finally(() => pendingWrites.delete(write))
   }
 
   return {
     sink,
+    /** Resolves when every background audit write started so far has ended. */
+    async drain(): Promise<void> {
+      while (pendingWrites.size > 0) await Promise.all(pendingWrites)
+    },
     routers,
     onLogin(e: { accountId: string; clientId: string; ip: string }) {
       sink({ type: 'auth.login.succeeded', actor: { type: 'person', id: e.accountId, clientId: e.clientId, ip: e.ip }, details: { method: 'password' } })
@@ -92,8 +104,12 @@ export function createAdminWiring(deps: AdminWiringDeps) {
           piiBlindIndexKey: keyFromBase64(deps.config.secrets.piiBlindIndexKey),
         },
         renderer: deps.renderer,
-        endSessions: deps.endSessions,
-        clearSignInFailures: deps.services.persons?.clearSignInFailures,
+        identity: {
+          endSessions: deps.endSessions,
+          clearSignInFailures: deps.services.persons?.clearSignInFailures,
+          resetSecondFactor: deps.services.enrolment?.reset,
+          passwords: deps.services.persons,
+        },
         divisionName: tree ? (code) => tree.get(code)?.name : undefined,
       })
       noteAdminFailure = module.administration.noteFailedSignIn

@@ -9,7 +9,9 @@ export const AUDIT_EVENT_TYPES = [
   'auth.login.failed',
   'auth.mfa.succeeded',
   'auth.mfa.failed',
+  'auth.stepup.requested',
   'auth.stepup.succeeded',
+  'auth.stepup.failed',
   'auth.account.locked',
   // Protocol (oidc-provider events, mapped in src/oidc/events.ts)
   'oidc.token.issued',
@@ -25,6 +27,7 @@ export const AUDIT_EVENT_TYPES = [
   'admin.admin.disabled',
   'admin.session.started',
   'admin.session.ended',
+  'admin.password.changed',
   'admin.access.denied',
   'admin.client.created',
   'admin.client.updated',

@@ -94,9 +94,14 @@ export function createAudit(deps: AuditDeps) {
 
   /**
    * Moves every record older than `before` to `outFile` (JSON lines, first line a header with
-   * the chain anchor), fsyncs it, then purges those records and stores the new anchor.
+   * the chain anchor), fsyncs it, then purges those records and stores the new anchor. Runs
+   * started at once (a cron job on every node) take turns: the later one finds nothing left.
    */
-  async function archive(before: Date, outFile: string): Promise<{ count: number; throughSeq: number; fileSha256: string }> {
+  function archive(before: Date, outFile: string): Promise<{ count: number; throughSeq: number; fileSha256: string }> {
+    return deps.store.exclusive(() => archiveNow(before, outFile))
+  }
+
+  async function archiveNow(before: Date, outFile: string): Promise<{ count: number; throughSeq: number; fileSha256: string }> {
     if (before.getTime() > now() - retentionDays * DAY_MS) throw AuditError.RETENTION({ retentionDays })
     const verified = await verify()
     if (!verified.ok) throw AuditError.CHAIN_BROKEN({ seq: verified.problem?.seq })

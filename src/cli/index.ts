@@ -19,6 +19,7 @@ import { assuranceCommands } from './assurance.js'
 import { CliError } from './errors.js'
 import { adminCommands } from './admin.js'
 import { auditCommands } from './audit.js'
+import { seedCommands } from './seed.js'
 
 export function buildCli(): Command {
   const program = new Command('onedoor')
@@ -36,6 +37,7 @@ export function buildCli(): Command {
   importCommands(program)
   adminCommands(program)
   auditCommands(program)
+  seedCommands(program)
   return program
 }
 

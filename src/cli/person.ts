@@ -42,7 +42,8 @@ export function personCommands(program: Command): void {
     })
 }
 
-async function readStdin(): Promise<string> {
+/** The whole of standard input without its final newline (a password piped in). */
+export async function readStdin(): Promise<string> {
   const chunks: Buffer[] = []
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer)
   return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '')

@@ -1,7 +1,7 @@
 /*
- * Configuration loading: config/default.json, then config/<NODE_ENV>.json, then explicit
- * overrides (tests), then the environment. The result is validated against the strict
- * schema (every bad path is listed) and frozen. No other module reads process.env.
+ * Configuration loading: config/default.json, then config/<NODE_ENV>.json, then the file named
+ * by ONEDOOR_CONFIG_FILE, then explicit overrides (tests), then the environment. The result is
+ * validated against the strict schema (every bad path is listed) and frozen. No other module reads process.env.
  */
 import { randomBytes } from 'node:crypto'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
@@ -34,6 +34,9 @@ export function loadConfig(options: LoadOptions = {}): Readonly<Config> {
   const raw = deepMerge(
     readJson(path.join(configDir, 'default.json')),
     readJson(path.join(configDir, `${nodeEnv}.json`), { optional: true }),
+    // One more file, named by the environment: a deployment's own settings outside the source
+    // tree (and the per-cluster settings `npm run cluster` and the multi-node tests hand to nodes).
+    env.ONEDOOR_CONFIG_FILE ? readJson(path.resolve(env.ONEDOOR_CONFIG_FILE)) : {},
     options.overrides ?? {},
     fromEnv(env),
   )

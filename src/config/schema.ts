@@ -77,6 +77,16 @@ export const ConfigSchema = z.strictObject({
     /** How often each node checks the database for a rotated key set. */
     reloadIntervalSeconds: z.number().int().min(1).max(3600),
   }),
+  shutdown: z.strictObject({
+    /**
+     * After SIGTERM, how long /readyz answers 503 while the node still serves every request
+     * (new ones included, each answered with Connection: close), so that a load balancer polling
+     * it stops routing here before the listener closes. Set it to the balancer's probe interval
+     * times its failure threshold. In-flight requests then finish; the whole shutdown is cut at
+     * 10 s (issue 6, drill 3).
+     */
+    readinessDelaySeconds: z.number().min(0).max(5),
+  }),
   jobs: z.strictObject({
     /** Expired-row cleanup period. */
     cleanupIntervalSeconds: z.number().int().min(10),
@@ -185,7 +195,13 @@ export const ConfigSchema = z.strictObject({
     /** Failed admin sign-ins before the administrator is locked out, and for how long. */
     maxFailedSignIns: z.number().int().min(1).max(20).default(5),
     lockMinutes: z.number().int().min(1).max(1440).default(30),
-  }).default({ requiredAcr: 'urn:onedoor:loa:3', idleMinutes: 15, maxFailedSignIns: 5, lockMinutes: 30 }),
+    /**
+     * Periodic password change (等保 level 3): an administrator whose password is older than this
+     * (or met only the resident policy) must set a new one, under the administrators' policy,
+     * before the console opens; the admin API answers 403 ADMIN_PASSWORD_EXPIRED meanwhile.
+     */
+    passwordMaxAgeDays: z.number().int().min(1).max(365).default(90),
+  }).default({ requiredAcr: 'urn:onedoor:loa:3', idleMinutes: 15, maxFailedSignIns: 5, lockMinutes: 30, passwordMaxAgeDays: 90 }),
   /** The audit trail (issue 5). */
   audit: z.strictObject({
     /** Records stay in the database at least this long (网络安全法 Art. 21: not less than six months). */

@@ -18,7 +18,19 @@ interface OAuthLikeError {
   name?: string
 }
 
-export function errorHandler(renderer: Renderer): Middleware {
+export interface ErrorHandlerOptions {
+  /**
+   * True for failures of a dependency that is away for now (the database restarting): answered
+   * 503 temporarily_unavailable with Retry-After, so clients and load balancers retry, instead
+   * of 500 server_error. Given by app.ts (driver knowledge stays in store/).
+   */
+  isUnavailable?: (err: unknown) => boolean
+}
+
+/** Seconds a client is asked to wait before retrying after a 503. */
+export const RETRY_AFTER_SECONDS = 2
+
+export function errorHandler(renderer: Renderer, options: ErrorHandlerOptions = {}): Middleware {
   return async (ctx, next) => {
     try {
       await next()
@@ -33,6 +45,10 @@ export function errorHandler(renderer: Renderer): Middleware {
       } else if (status < 500 && err.expose !== false) {
         const code = err.error ?? (status === 404 ? 'not_found' : 'invalid_request')
         respond(ctx, renderer, status, code, err.error_description ?? safeMessage(err, status))
+      } else if (options.isUnavailable?.(caught)) {
+        ctx.state.log?.warn({ err: caught }, 'dependency unavailable')
+        ctx.set('retry-after', String(RETRY_AFTER_SECONDS))
+        respond(ctx, renderer, 503, 'temporarily_unavailable', UNAVAILABLE_DESCRIPTION)
       } else {
         ctx.state.log?.error({ err: caught }, 'unhandled error')
         respond(ctx, renderer, 500, 'server_error', 'An unexpected error occurred. Please try again later.')
@@ -40,6 +56,8 @@ export function errorHandler(renderer: Renderer): Middleware {
     }
   }
 }
+
+export const UNAVAILABLE_DESCRIPTION = 'The service is temporarily unavailable. Please try again shortly.'
 
 function safeMessage(err: OAuthLikeError, status: number): string {
   // koa's own client errors (body too large, bad JSON) carry harmless messages.

@@ -3,6 +3,7 @@
  * an administrator ending a session. The sessions and their grants' tokens are deleted first
  * (so no portal can get a new token from them), then the portals they reached are notified.
  */
+import type { Transaction } from '../shared/transaction.js'
 import { LogoutError } from './errors.js'
 import type { FanOutReport, LogoutFanOut } from './fan-out.js'
 import type { LogoutTarget, OidcSession, SessionStore } from './types.js'
@@ -27,18 +28,28 @@ export interface SessionSummary {
 
 export function createEndSessions(deps: EndSessionsDeps) {
   const now = deps.now ?? Date.now
-  return { signOutEverywhere, endSession, listSessions }
+  return { signOutEverywhere, endEverySession, endSession, listSessions }
 
   /**
    * Ends every session of the person and sends each portal they reached one `sub`-only logout
    * token (no sid: Back-Channel Logout §2.4 reads that as "all sessions of this subject").
    */
   async function signOutEverywhere(accountId: string): Promise<LogoutResult> {
-    const sessions = await deps.sessions.findByAccount(accountId, now())
-    const sessionsEnded = await end(sessions)
+    const { sessionsEnded, notify } = await endEverySession(accountId)
+    return { sessionsEnded, portals: await notify() }
+  }
+
+  /**
+   * The same in two steps, for a caller that commits the ending with a record of its own (an
+   * administrator's action and its audit record): the sessions end inside `tx`; `notify` tells
+   * the portals and must be called after the commit (the network cannot join a transaction).
+   */
+  async function endEverySession(accountId: string, tx?: Transaction): Promise<{ sessionsEnded: number; notify: () => Promise<FanOutReport> }> {
+    const sessions = await deps.sessions.findByAccount(accountId, now(), tx)
+    const sessionsEnded = await end(sessions, tx)
     const clientIds = new Set(sessions.flatMap((s) => Object.keys(s.authorizations)))
     const targets: LogoutTarget[] = [...clientIds].map((clientId) => ({ clientId, accountId }))
-    return { sessionsEnded, portals: await deps.fanOut.notify(targets, 'sign_out_everywhere') }
+    return { sessionsEnded, notify: () => deps.fanOut.notify(targets, 'sign_out_everywhere') }
   }
 
   /**
@@ -65,9 +76,9 @@ export function createEndSessions(deps: EndSessionsDeps) {
     }))
   }
 
-  async function end(sessions: OidcSession[]): Promise<number> {
+  async function end(sessions: OidcSession[], tx?: Transaction): Promise<number> {
     // Grants a portal holds offline (persistsLogout) outlive the session, as in oidc-provider's end_session.
     const grantIds = sessions.flatMap((s) => Object.values(s.authorizations).flatMap((a) => (a.grantId && !a.persistsLogout ? [a.grantId] : [])))
-    return deps.sessions.endSessions(sessions.map((s) => s.id), grantIds)
+    return deps.sessions.endSessions(sessions.map((s) => s.id), grantIds, tx)
   }
 }

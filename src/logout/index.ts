@@ -26,6 +26,8 @@ export function createSingleLogout(deps: SingleLogoutDeps) {
     },
     /** "Sign out everywhere": ends all of the person's sessions; sub-only logout tokens to every portal they reached. */
     signOutEverywhere: sessions.signOutEverywhere,
+    /** signOutEverywhere in two steps: end the sessions inside the caller's transaction, notify the portals after its commit. */
+    endEverySession: sessions.endEverySession,
     /** Ends one session (by its public uid); logout tokens with its sid. Pass accountId to restrict to that person's sessions. */
     endSession: sessions.endSession,
     /** The person's live sessions and the portals each reached. */

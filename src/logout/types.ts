@@ -1,4 +1,5 @@
 /* Single logout: the shapes shared by the fan-out, the retry job and their stores. */
+import type { Transaction } from '../shared/transaction.js'
 
 /** Why a logout token is being sent; kept with each queued delivery. */
 export type LogoutReason = 'rp_logout' | 'sign_out_everywhere' | 'session_ended' | 'provider'
@@ -71,8 +72,8 @@ export interface OidcSession {
 
 /** The provider's Session rows (src/store/oidc-sessions.ts). */
 export interface SessionStore {
-  findByAccount(accountId: string, now: number): Promise<OidcSession[]>
+  findByAccount(accountId: string, now: number, tx?: Transaction): Promise<OidcSession[]>
   findByUid(uid: string, now: number): Promise<OidcSession | undefined>
-  /** Deletes the sessions and every token of the given grants, in one transaction; returns sessions deleted. */
-  endSessions(sessionIds: string[], grantIds: string[]): Promise<number>
+  /** Deletes the sessions and every token of the given grants, in one transaction (or `tx`); returns sessions deleted. */
+  endSessions(sessionIds: string[], grantIds: string[], tx?: Transaction): Promise<number>
 }

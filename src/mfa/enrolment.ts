@@ -6,6 +6,7 @@
  */
 import QRCode from 'qrcode'
 import { open, seal } from '../shared/crypto.js'
+import type { Transaction } from '../shared/transaction.js'
 import { MfaError } from './errors.js'
 import { hashRecoveryCode, newRecoveryCodes } from './recovery-codes.js'
 import { matchTotpStep, newTotpSecret, totpUri } from './totp.js'
@@ -23,7 +24,7 @@ export type Enrolment = ReturnType<typeof createEnrolment>
 
 export function createEnrolment(deps: EnrolmentDeps) {
   const now = deps.now ?? Date.now
-  return { start, resume, confirm, isEnrolled, status, regenerateRecoveryCodes, remove }
+  return { start, resume, confirm, isEnrolled, status, regenerateRecoveryCodes, remove, reset }
 
   async function isEnrolled(personId: string): Promise<boolean> {
     return (await deps.store.findTotp(personId)) !== undefined
@@ -46,6 +47,15 @@ export function createEnrolment(deps: EnrolmentDeps) {
   /** Removes the authenticator (the caller has just verified a code). */
   async function remove(personId: string): Promise<void> {
     await deps.store.removeTotp(personId)
+  }
+
+  /**
+   * An administrator's reset (lost phone): the authenticator and recovery codes go without a
+   * code from the person, inside the caller's transaction (committed with its audit record).
+   * Returns whether one was enrolled; the person enrols again at the next level-3 sign-in.
+   */
+  async function reset(personId: string, tx?: Transaction): Promise<boolean> {
+    return deps.store.removeTotp(personId, tx)
   }
 
   /** `context` binds the sealed secret to one page (the interaction uid), `label` names the account in the app. */

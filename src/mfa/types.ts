@@ -1,9 +1,12 @@
+import type { Transaction } from '../shared/transaction.js'
+
 /** What the MFA domain needs from storage (implemented by src/store/mfa.ts). */
 export interface MfaStore {
   findTotp(personId: string): Promise<{ personId: string; secretSealed: string; confirmedAt: number } | undefined>
   saveTotp(row: { personId: string; secretSealed: string; confirmedAt: number }, recoveryCodeHashes: string[], firstStep: number): Promise<void>
   replaceRecoveryCodes(personId: string, hashes: string[], at: number): Promise<void>
-  removeTotp(personId: string): Promise<void>
+  /** Returns whether an authenticator was enrolled; inside `tx` when given. */
+  removeTotp(personId: string, tx?: Transaction): Promise<boolean>
   markUsedStep(personId: string, step: number, at: number): Promise<boolean>
   consumeRecoveryCode(personId: string, codeHash: string, at: number): Promise<boolean>
   countUnusedRecoveryCodes(personId: string): Promise<number>

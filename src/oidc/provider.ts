@@ -9,6 +9,7 @@ import type { Context } from 'koa'
 import type { Logger } from 'pino'
 import type { Config } from '../config/index.js'
 import type { Jwk } from '../keys/index.js'
+import { RETRY_AFTER_SECONDS, UNAVAILABLE_DESCRIPTION } from '../http/errors.js'
 import { buildConfiguration, type ConfigurationDeps } from './configuration.js'
 
 export interface ProviderHostDeps extends Omit<ConfigurationDeps, 'jwks'> {
@@ -18,6 +19,8 @@ export interface ProviderHostDeps extends Omit<ConfigurationDeps, 'jwks'> {
   keyVersion: () => Promise<string>
   /** Provider events worth keeping (back-channel deliveries, server errors). */
   attachEvents: (provider: Provider) => void
+  /** True for a failure of a dependency that is away for now (the database); see answerUnavailable. */
+  isUnavailable?: (err: unknown) => boolean
 }
 
 export type ProviderHost = Awaited<ReturnType<typeof createProviderHost>>
@@ -54,6 +57,7 @@ export async function createProviderHost(deps: ProviderHostDeps) {
     const provider = new Provider(deps.config.issuer, configuration)
     provider.proxy = deps.config.trustProxy
     provider.use(answerUnknownRoutes(deps.pages.renderError))
+    if (deps.isUnavailable) answerUnavailable(provider, deps.isUnavailable, deps.pages.renderError)
     deps.attachEvents(provider)
     return provider
   }
@@ -73,6 +77,30 @@ function answerUnknownRoutes(renderError: ConfigurationDeps['pages']['renderErro
     else ctx.body = out
     ctx.status = 404
   }
+}
+
+/**
+ * A database outage inside a provider route (the token endpoint's adapter calls, findAccount)
+ * is caught by that route's own error handler and rendered as 500 server_error before any
+ * provider middleware sees it; only the server_error event carries the cause. Requests whose
+ * cause was the database being away are answered 503 temporarily_unavailable with Retry-After
+ * instead, like OneDoor's own routes, so clients and load balancers retry (issue 6, drill 1).
+ */
+function answerUnavailable(provider: Provider, isUnavailable: (err: unknown) => boolean, renderError: ConfigurationDeps['pages']['renderError']): void {
+  const unavailable = new WeakSet<object>()
+  provider.on('server_error', (ctx: object, err: unknown) => {
+    if (isUnavailable(err)) unavailable.add(ctx)
+  })
+  provider.use(async (ctx: KoaContextWithOIDC, next: () => Promise<void>) => {
+    await next()
+    // Only a rendered 500: an error already redirected to the client keeps its redirect.
+    if (!unavailable.has(ctx) || ctx.status !== 500) return
+    const out = { error: 'temporarily_unavailable', error_description: UNAVAILABLE_DESCRIPTION }
+    ctx.set('retry-after', String(RETRY_AFTER_SECONDS))
+    if (ctx.accepts('json', 'html') === 'html') await renderError(ctx, out, new errors.OIDCProviderError(503, out.error))
+    else ctx.body = out
+    ctx.status = 503
+  })
 }
 
 /** Thrown by the adapter when a concurrent redemption already consumed a code or refresh token. */

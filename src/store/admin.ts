@@ -56,6 +56,9 @@ export function createAdminStore(db: Db) {
     startSession,
     touchSession,
     endSession,
+    endConsoleSessions,
+    cutTokens,
+    tokensNotBefore,
     findPersonSummary,
     searchPersons,
     setPersonDisabled,
@@ -69,7 +72,6 @@ export function createAdminStore(db: Db) {
     setClientStatus,
     setClientSecret,
     endPersonSessions,
-    resetMfa,
     findEnterprise,
     listMandates,
     listEnterpriseVerifications,
@@ -106,23 +108,21 @@ export function createAdminStore(db: Db) {
     return (await db('admins').orderBy('created_at', 'asc')).map(toAdmin)
   }
 
-  /** Counts a failed admin sign-in; locks every grant of the person once `max` is reached. */
-  async function noteFailedSignIn(personId: string, max: number, lockMs: number, now: number): Promise<{ locked: boolean }> {
-    return db.transaction(async (trx) => {
-      await trx('admins').where({ person_id: personId }).increment('failed_sign_ins', 1)
-      const row = await trx('admins').where({ person_id: personId }).max({ n: 'failed_sign_ins' }).first()
-      const locked = Number(row?.n ?? 0) >= max
-      if (locked) await trx('admins').where({ person_id: personId }).update({ locked_until: now + lockMs, failed_sign_ins: 0 })
-      return { locked }
-    })
+  /** Counts a failed admin sign-in (inside `trx`, with its record); locks every grant of the person once `max` is reached. */
+  async function noteFailedSignIn(personId: string, max: number, lockMs: number, now: number, trx: Knex.Transaction): Promise<{ locked: boolean }> {
+    await trx('admins').where({ person_id: personId }).increment('failed_sign_ins', 1)
+    const row = await trx('admins').where({ person_id: personId }).max({ n: 'failed_sign_ins' }).first()
+    const locked = Number(row?.n ?? 0) >= max
+    if (locked) await trx('admins').where({ person_id: personId }).update({ locked_until: now + lockMs, failed_sign_ins: 0 })
+    return { locked }
   }
 
   async function clearFailures(personId: string, trx: Knex = db): Promise<void> {
     await trx('admins').where({ person_id: personId }).update({ failed_sign_ins: 0, locked_until: null })
   }
 
-  async function startSession(session: { id: string; personId: string; acr: string | null; now: number }): Promise<void> {
-    await db('admin_sessions').insert({ id: session.id, person_id: session.personId, acr: session.acr, created_at: session.now, last_seen_at: session.now })
+  async function startSession(session: { id: string; personId: string; acr: string | null; now: number }, trx: Knex = db): Promise<void> {
+    await trx('admin_sessions').insert({ id: session.id, person_id: session.personId, acr: session.acr, created_at: session.now, last_seen_at: session.now })
   }
 
   /** The session if still open and seen within `idleMs`; refreshes its last-seen time. */
@@ -137,8 +137,23 @@ export function createAdminStore(db: Db) {
     return { personId: row.person_id, acr: row.acr }
   }
 
-  async function endSession(id: string, now: number): Promise<void> {
-    await db('admin_sessions').where({ id }).update({ ended_at: now })
+  async function endSession(id: string, now: number, trx: Knex = db): Promise<void> {
+    await trx('admin_sessions').where({ id }).update({ ended_at: now })
+  }
+
+  /** Ends every open console session of the person (their sessions were ended, or the account disabled). */
+  async function endConsoleSessions(personId: string, now: number, trx: Knex = db): Promise<number> {
+    return trx('admin_sessions').where({ person_id: personId }).whereNull('ended_at').update({ ended_at: now })
+  }
+
+  /** Admin-API tokens of the person issued up to `at` stop working (table admin_token_cutoffs). */
+  async function cutTokens(personId: string, at: number, trx: Knex = db): Promise<void> {
+    await trx('admin_token_cutoffs').insert({ person_id: personId, not_before: at }).onConflict('person_id').merge({ not_before: at })
+  }
+
+  async function tokensNotBefore(personId: string): Promise<number | null> {
+    const row = await db('admin_token_cutoffs').where({ person_id: personId }).first()
+    return row ? Number(row.not_before) : null
   }
 
   async function findPersonSummary(id: string, trx: Knex = db): Promise<PersonSummaryRow | undefined> {
@@ -238,17 +253,6 @@ export function createAdminStore(db: Db) {
     })
     if (mine.length > 0) await trx('oidc_payloads').where({ type: 'Session' }).whereIn('id', mine.map((s) => s.id)).delete()
     return mine.length
-  }
-
-  /** Removes the person's authenticator and recovery codes (identity's MFA tables, issue 3). Returns whether one was enrolled. */
-  async function resetMfa(personId: string, trx: Knex): Promise<boolean> {
-    let enrolled = false
-    for (const table of ['totp_credentials', 'recovery_codes', 'totp_used_steps']) {
-      if (!(await trx.schema.hasTable(table))) continue
-      const deleted = await trx(table).where({ person_id: personId }).delete()
-      if (table === 'totp_credentials' && deleted > 0) enrolled = true
-    }
-    return enrolled
   }
 
   // ------------------------------------------------------------ legal persons (identity's tables, issue 3)

@@ -1,5 +1,9 @@
 /* Assurance evidence rows, and the person's current level (persons.assurance_level) updated with them in one transaction. */
 import type { Db } from './db.js'
+import { createFastSql, statement } from './fast-sql.js'
+
+/** On every token issuance and refresh (acr, claims): a prepared statement (fast-sql.ts). */
+const ACTIVE_PERSON = statement('assurance_active_person', 'select * from persons where id = ? and disabled_at is null limit 1')
 
 export interface EvidenceRow {
   id: string
@@ -21,12 +25,13 @@ export interface AssuranceSubject {
 export type AssuranceStore = ReturnType<typeof createAssuranceStore>
 
 export function createAssuranceStore(db: Db) {
+  const sql = createFastSql(db)
   return { findSubject, recordEvidence, listEvidence }
 
   async function findSubject(personId: string): Promise<AssuranceSubject | undefined> {
-    const row = await db('persons').where({ id: personId }).whereNull('disabled_at').first()
+    const [row] = await sql.rows(ACTIVE_PERSON, [personId])
     if (!row) return undefined
-    return { id: row.id, name: row.name, assuranceLevel: Number(row.assurance_level), phoneVerifiedAt: row.phone_verified_at == null ? null : Number(row.phone_verified_at) }
+    return { id: String(row.id), name: String(row.name), assuranceLevel: Number(row.assurance_level), phoneVerifiedAt: row.phone_verified_at == null ? null : Number(row.phone_verified_at) }
   }
 
   /** Writes the evidence and raises (never lowers) the person's level, atomically. */

@@ -1,12 +1,16 @@
 /*
- * Audit rows. Appends are serialised so that each row links to exactly one predecessor: on
- * PostgreSQL a transaction-level advisory lock (released at commit or rollback), on SQLite the
- * single writer connection. The chain head row moves in the same transaction as the append.
+ * Audit rows. Appends are serialised so that each row links to exactly one predecessor, and the
+ * chain head row moves in the same transaction (or statement) as the rows it covers:
+ * - inside a caller's transaction (a change and its record commit together): on PostgreSQL a
+ *   transaction-level advisory lock plus a row lock on the head, on SQLite the single writer;
+ * - group-committed appends (every token request records one) take the fast path below, on
+ *   prepared statements (fast-sql.ts) instead of knex's query builder and transaction runner.
  */
 import type { Knex } from 'knex'
 import type { AuditRecord } from '../audit/events.js'
 import type { HashedFields } from '../audit/hash.js'
-import type { Db } from './db.js'
+import { withSessionLock, type Db } from './db.js'
+import { createFastSql, statement, type SyncSqlSession } from './fast-sql.js'
 
 /** Arbitrary constant naming the audit-append lock among the database's advisory locks. */
 const AUDIT_LOCK_KEY = 0x0ed0_a0d1
@@ -15,6 +19,8 @@ const AUDIT_LOCK_KEY = 0x0ed0_a0d1
  * schemas of one database (the test suite's parallel schemas) never wait on each other's chain.
  */
 const AUDIT_LOCK_SQL = "select pg_advisory_xact_lock(hashtext(coalesce(current_schema(), '')), ?)"
+/** Names the lock that lets one archive run at a time, whichever host starts it. */
+const ARCHIVE_LOCK_KEY = 0x0ed0_a7c1
 
 export interface AuditQuery {
   /** Division-code prefixes the reader may see; null = everything (province scope). */
@@ -44,19 +50,29 @@ const MAX_BATCH = 200
 export function createAuditStore(db: Db) {
   const pending: { build: Build; resolve: (record: AuditRecord) => void; reject: (err: unknown) => void }[] = []
   let flushing = false
+  const sql = createFastSql(db)
+  /** PostgreSQL: the head this process last wrote, so the next batch can move it in one statement. */
+  let lastWritten: AuditAnchor | undefined
 
-  return { append, head, anchor, readFrom, query, countByType, purgeThrough, lastSeqBefore, countBefore }
+  return { append, head, anchor, readFrom, query, countByType, purgeThrough, lastSeqBefore, countBefore, exclusive }
+
+  /** Runs `work` as the only archive run on this database (other runs wait for it). */
+  function exclusive<T>(work: () => Promise<T>): Promise<T> {
+    return withSessionLock(db, ARCHIVE_LOCK_KEY, work)
+  }
 
   /**
    * Appends one record inside `trx` (or a transaction of its own); `build` gets the previous hash.
    * Without `trx`, appends are group-committed: every token request records an event, and one
    * serialised transaction per event (lock, head read, insert, head update) capped token
-   * throughput. Appends arriving while a batch is written form the next batch, written in one
-   * transaction in arrival order; each caller's promise settles only after its batch committed,
-   * so nothing is acknowledged before it is durable.
+   * throughput. On SQLite they join fast-sql's group commit (with the token writes of the same
+   * moment); on PostgreSQL appends arriving while a batch is written form the next batch,
+   * written in arrival order. Each caller's promise settles only after its batch committed, so
+   * nothing is acknowledged before it is durable.
    */
   async function append(build: Build, trx?: Knex.Transaction): Promise<AuditRecord> {
     if (trx) return (await appendIn(trx, [build]))[0]
+    if (!sql.isPg) return (await sql.sqliteTransaction((session) => appendOnSqlite(session, [build])))[0]
     return new Promise<AuditRecord>((resolve, reject) => {
       pending.push({ build, resolve, reject })
       if (!flushing) void flush()
@@ -69,7 +85,7 @@ export function createAuditStore(db: Db) {
       while (pending.length > 0) {
         const batch = pending.splice(0, MAX_BATCH)
         try {
-          const records = await db.transaction((trx) => appendIn(trx, batch.map((b) => b.build)))
+          const records = await writeBatch(batch.map((b) => b.build))
           batch.forEach((b, i) => b.resolve(records[i]))
         } catch (err) {
           if (batch.length === 1) {
@@ -79,7 +95,7 @@ export function createAuditStore(db: Db) {
           // One unwritable record must not take the others with it: write them one by one.
           for (const b of batch) {
             try {
-              b.resolve((await db.transaction((trx) => appendIn(trx, [b.build])))[0])
+              b.resolve((await writeBatch([b.build]))[0])
             } catch (one) {
               b.reject(one)
             }
@@ -91,17 +107,51 @@ export function createAuditStore(db: Db) {
     }
   }
 
-  async function appendIn(trx: Knex.Transaction, builds: Build[]): Promise<AuditRecord[]> {
-    if (trx.client.config.client === 'pg') await trx.raw(AUDIT_LOCK_SQL, [AUDIT_LOCK_KEY])
-    const current = await trx('audit_chain_head').where({ id: 1 }).first()
-    let prev = current ? { seq: Number(current.seq), hash: current.hash as string } : await anchor(trx)
-    const records: AuditRecord[] = []
-    for (const build of builds) {
-      const fields = build(prev.hash)
-      const record = { ...fields, seq: prev.seq + 1 }
-      records.push(record)
-      prev = { seq: record.seq, hash: fields.hash }
+  /**
+   * One PostgreSQL batch, in one round trip when it can: one statement moves the head from where
+   * this process last left it and inserts the rows only if it did (the head row's lock
+   * serialises it against every other writer, the locked path included); if another process
+   * appended meanwhile, nothing is written and the batch takes the locked path, which also
+   * learns the new head.
+   */
+  async function writeBatch(builds: Build[]): Promise<AuditRecord[]> {
+    const known = lastWritten
+    if (known) {
+      const records = chain(known, builds)
+      const last = records[records.length - 1]
+      const rows = records.map(toRow)
+      const columns = ROW_COLUMNS.map((c) => rows.map((r) => r[c]))
+      if ((await sql.run(PG_APPEND_IF_HEAD, [last.seq, last.hash, known.seq, known.hash, ...columns])) === records.length) {
+        lastWritten = { seq: last.seq, hash: last.hash }
+        return records
+      }
     }
+    lastWritten = undefined
+    const records = await db.transaction((trx) => appendIn(trx, builds))
+    const last = records[records.length - 1]
+    lastWritten = { seq: last.seq, hash: last.hash }
+    return records
+  }
+
+  /** SQLite: synchronous, inside one transaction of the group commit (the single writer). */
+  function appendOnSqlite(session: SyncSqlSession, builds: Build[]): AuditRecord[] {
+    const [current] = session.rows(HEAD, [])
+    const [archived] = current ? [] : session.rows(LAST_ARCHIVE, [])
+    const start = current ? { seq: Number(current.seq), hash: String(current.hash) } : archived ? { seq: Number(archived.through_seq), hash: String(archived.last_hash) } : GENESIS
+    const records = chain(start, builds)
+    for (const row of records.map(toRow)) session.run(INSERT_ONE, ROW_COLUMNS.map((c) => row[c]))
+    const last = records[records.length - 1]
+    session.run(current ? UPDATE_HEAD : INSERT_HEAD, [last.seq, last.hash])
+    return records
+  }
+
+  async function appendIn(trx: Knex.Transaction, builds: Build[]): Promise<AuditRecord[]> {
+    const isPg = trx.client.config.client === 'pg'
+    if (isPg) await trx.raw(AUDIT_LOCK_SQL, [AUDIT_LOCK_KEY])
+    // The row lock makes a concurrent one-statement append (writeBatch) wait for this transaction.
+    const current = await trx('audit_chain_head').where({ id: 1 }).modify((q) => (isPg ? q.forUpdate() : q)).first()
+    const records = chain(current ? { seq: Number(current.seq), hash: current.hash as string } : await anchor(trx), builds)
+    const prev = records[records.length - 1]
     await trx('audit_events').insert(records.map(toRow))
     if (current) await trx('audit_chain_head').where({ id: 1 }).update({ seq: prev.seq, hash: prev.hash })
     else await trx('audit_chain_head').insert({ id: 1, seq: prev.seq, hash: prev.hash })
@@ -116,7 +166,7 @@ export function createAuditStore(db: Db) {
   /** Where the stored chain starts: the last archived record, or the genesis. */
   async function anchor(conn: Knex = db): Promise<AuditAnchor> {
     const row = await conn('audit_archives').orderBy('through_seq', 'desc').first()
-    return row ? { seq: Number(row.through_seq), hash: row.last_hash } : { seq: 0, hash: '0'.repeat(64) }
+    return row ? { seq: Number(row.through_seq), hash: row.last_hash } : GENESIS
   }
 
   async function readFrom(afterSeq: number, limit: number): Promise<AuditRecord[]> {
@@ -181,6 +231,36 @@ export function createAuditStore(db: Db) {
     })
   }
 }
+
+const GENESIS: AuditAnchor = { seq: 0, hash: '0'.repeat(64) }
+
+/** Links `builds` after `start`: each gets the previous hash and the next seq. */
+function chain(start: AuditAnchor, builds: Build[]): AuditRecord[] {
+  let prev = start
+  return builds.map((build) => {
+    const fields = build(prev.hash)
+    const record = { ...fields, seq: prev.seq + 1 }
+    prev = { seq: record.seq, hash: fields.hash }
+    return record
+  })
+}
+
+const ROW_COLUMNS = ['seq', 'id', 'at', 'type', 'actor_type', 'actor_id', 'client_id', 'ip', 'user_agent', 'division_code', 'target_type', 'target_id', 'result', 'error_code', 'details', 'prev_hash', 'hash'] as const
+const BIGINT_COLUMNS = new Set<string>(['seq', 'at'])
+
+const HEAD = statement('audit_head', 'select seq, hash from audit_chain_head where id = 1')
+const LAST_ARCHIVE = statement('audit_last_archive', 'select through_seq, last_hash from audit_archives order by through_seq desc limit 1')
+const UPDATE_HEAD = statement('audit_update_head', 'update audit_chain_head set seq = ?, hash = ? where id = 1')
+const INSERT_HEAD = statement('audit_insert_head', 'insert into audit_chain_head (id, seq, hash) values (1, ?, ?)')
+const INSERT_ONE = statement('audit_insert', `insert into audit_events (${ROW_COLUMNS.join(', ')}) values (${ROW_COLUMNS.map(() => '?').join(', ')})`)
+/** Moves the head from (?3, ?4) to (?1, ?2) and, only if it moved, inserts the batch (one array per column). */
+const PG_APPEND_IF_HEAD = statement(
+  'audit_append_if_head',
+  `with moved as (update audit_chain_head set seq = ?, hash = ? where id = 1 and seq = ? and hash = ? returning id)
+   insert into audit_events (${ROW_COLUMNS.join(', ')})
+   select * from unnest(${ROW_COLUMNS.map((c) => `?::${BIGINT_COLUMNS.has(c) ? 'bigint' : 'text'}[]`).join(', ')})
+   where exists (select 1 from moved)`,
+)
 
 function toRow(r: AuditRecord) {
   return {

@@ -18,7 +18,14 @@ pg.types.setTypeParser(20, (value: string) => Number.parseInt(value, 10))
 
 export type Db = Knex
 
-export function createDb(dbConfig: Config['db']): Db {
+/** Where knex's own warnings go (pino's shape); without it, knex prints to the console. */
+export interface DbLogger {
+  warn(fields: object, message: string): void
+  error(fields: object, message: string): void
+  debug(fields: object, message: string): void
+}
+
+export function createDb(dbConfig: Config['db'], options: { logger?: DbLogger } = {}): Db {
   if (dbConfig.client === 'pg') {
     return knexFactory({
       client: 'pg',
@@ -26,6 +33,9 @@ export function createDb(dbConfig: Config['db']): Db {
       searchPath: dbConfig.schema ? [dbConfig.schema] : undefined,
       pool: { min: 0, max: dbConfig.poolMax },
       acquireConnectionTimeout: 10_000,
+      // While PostgreSQL is away knex warns on every failed connection attempt, stack included;
+      // as raw console text that would break the server's one-JSON-object-per-line log.
+      log: options.logger ? knexLog(options.logger) : undefined,
     })
   }
   const filename = sqliteFilename(dbConfig.url)
@@ -69,6 +79,16 @@ export function createDb(dbConfig: Config['db']): Db {
   return db
 }
 
+function knexLog(logger: DbLogger) {
+  const text = (message: unknown) => (typeof message === 'string' ? message : JSON.stringify(message))
+  return {
+    warn: (message: unknown) => logger.warn({ source: 'knex' }, text(message)),
+    error: (message: unknown) => logger.error({ source: 'knex' }, text(message)),
+    deprecate: (method: string, alternative: string) => logger.warn({ source: 'knex' }, `${method} is deprecated, use ${alternative}`),
+    debug: (message: unknown) => logger.debug({ source: 'knex' }, text(message)),
+  }
+}
+
 /**
  * postgres://host/db without a user name: use the operating-system user, as psql and libpq do
  * (the pg driver only reads $USER, which service managers often leave unset).
@@ -88,9 +108,35 @@ export function sqliteFilename(url: string): string {
 export const MIGRATIONS_DIR = path.join(PROJECT_ROOT, 'migrations')
 
 export async function migrateLatest(db: Db): Promise<string[]> {
-  await ensureSchema(db)
-  const [, applied] = await db.migrate.latest({ directory: MIGRATIONS_DIR, loadExtensions: ['.ts'] })
-  return applied as string[]
+  return withSessionLock(db, STARTUP_LOCK_KEY, async () => {
+    await ensureSchema(db)
+    const [, applied] = await db.migrate.latest({ directory: MIGRATIONS_DIR, loadExtensions: ['.ts'] })
+    return applied as string[]
+  })
+}
+
+/** Arbitrary constant naming the start-up (migration) lock among the database's advisory locks. */
+const STARTUP_LOCK_KEY = 0x0ed0_5747
+
+/**
+ * Runs `work` while holding a PostgreSQL session-level advisory lock named by `key` and the
+ * schema (like the audit lock, so OneDoors on other schemas never wait on each other); other
+ * processes asking for the same lock wait. Several nodes starting at once migrate one after the
+ * other this way (knex's own migration lock fails at once instead of waiting, and two `create
+ * schema if not exists` can collide). The lock is held on a connection of its own outside the
+ * pool, so `work` keeps the whole pool; a process that dies holding it releases it with its
+ * session. SQLite: `work` runs as is (one host, one writer).
+ */
+export async function withSessionLock<T>(db: Db, key: number, work: () => Promise<T>): Promise<T> {
+  if (db.client.config.client !== 'pg') return work()
+  const schema = (db.client.config as { searchPath?: string[] }).searchPath?.[0] ?? ''
+  const conn = (await db.client.acquireRawConnection()) as pg.Client
+  try {
+    await conn.query('select pg_advisory_lock(hashtext($1), $2)', [schema, key])
+    return await work()
+  } finally {
+    await db.client.destroyRawConnection(conn) // ending the session releases the lock
+  }
 }
 
 export async function migrateRollbackAll(db: Db): Promise<string[]> {

@@ -1,6 +1,10 @@
 /* Enterprises, mandates and acting grants. Persons are looked up here only by blind index (no clear ID number arrives). */
 import type { Db } from './db.js'
 import { insertedUnlessDuplicate } from './errors.js'
+import { createFastSql, statement } from './fast-sql.js'
+
+/** On every token issuance and refresh (is this grant acting for an enterprise?): a prepared statement. */
+const ACTING_GRANT = statement('acting_grant_by_grant', 'select person_id, client_id, enterprise_id from acting_grants where grant_id = ? limit 1')
 
 export interface EnterpriseRow {
   id: string
@@ -28,6 +32,7 @@ export interface MandateRow {
 export type EnterpriseStore = ReturnType<typeof createEnterpriseStore>
 
 export function createEnterpriseStore(db: Db) {
+  const sql = createFastSql(db)
   return {
     insertEnterprise,
     findEnterprise,
@@ -120,8 +125,8 @@ export function createEnterpriseStore(db: Db) {
   }
 
   async function findActingGrant(grantId: string): Promise<{ personId: string; clientId: string; enterpriseId: string | null } | undefined> {
-    const row = await db('acting_grants').where({ grant_id: grantId }).first()
-    return row ? { personId: row.person_id, clientId: row.client_id, enterpriseId: row.enterprise_id } : undefined
+    const [row] = await sql.rows(ACTING_GRANT, [grantId])
+    return row ? { personId: String(row.person_id), clientId: String(row.client_id), enterpriseId: row.enterprise_id == null ? null : String(row.enterprise_id) } : undefined
   }
 
   /** Most recent grants recorded for this person, client and subject (null = self), newest first. */

@@ -4,10 +4,22 @@ export function isUniqueViolation(err: unknown): boolean {
   return e?.code === '23505' || e?.code === 'SQLITE_CONSTRAINT_UNIQUE' || (e?.code === 'SQLITE_CONSTRAINT' && /UNIQUE/.test(e.message ?? ''))
 }
 
-/** Connection-level failures: the database is down or unreachable, not a bad query. */
+// Socket errors, and PostgreSQL's admin_shutdown, crash_shutdown and cannot_connect_now
+// (starting up or shutting down); SQLSTATE class 08 (connection exception) is matched below.
+const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', '57P01', '57P02', '57P03'])
+
+/**
+ * Connection-level failures: the database is down, restarting or unreachable, not a bad query.
+ * The HTTP layer answers these with 503 temporarily_unavailable and /readyz goes false, so a
+ * load balancer and the clients retry instead of treating them as server bugs (issue 6, drill 1).
+ */
 export function isConnectionError(err: unknown): boolean {
-  const e = err as { code?: string; name?: string }
-  return ['ECONNREFUSED', 'ECONNRESET', '57P01', '57P03', 'ETIMEDOUT'].includes(e?.code ?? '') || e?.name === 'KnexTimeoutError'
+  if (err instanceof AggregateError) return err.errors.some(isConnectionError) // connect() tried IPv4 and IPv6
+  const e = err as { code?: unknown; name?: string; message?: string } | undefined
+  const code = typeof e?.code === 'string' ? e.code : ''
+  if (CONNECTION_CODES.has(code) || /^08[0-9A-Z]{3}$/.test(code) || e?.name === 'KnexTimeoutError') return true
+  // node-postgres reports a socket that died under a pooled client without a code.
+  return /Connection terminated|not queryable|terminating connection/i.test(e?.message ?? '')
 }
 
 /**

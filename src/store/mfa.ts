@@ -1,4 +1,6 @@
 /* Second-factor rows: sealed TOTP secrets, used time steps (the replay guard), hashed recovery codes, attempt counters. */
+import type { Knex } from 'knex'
+import type { Transaction } from '../shared/transaction.js'
 import type { Db } from './db.js'
 import { isUniqueViolation } from './errors.js'
 
@@ -38,13 +40,19 @@ export function createMfaStore(db: Db) {
     })
   }
 
-  /** Removes the authenticator, its recovery codes and used steps (account closure, or replacing it). */
-  async function removeTotp(personId: string): Promise<void> {
-    await db.transaction(async (trx) => {
-      await trx('totp_credentials').where({ person_id: personId }).delete()
+  /**
+   * Removes the authenticator, its recovery codes and used steps (account closure, replacing it,
+   * an administrator's reset) in one transaction, or inside the caller's `tx`. Returns whether
+   * an authenticator was enrolled.
+   */
+  async function removeTotp(personId: string, tx?: Transaction): Promise<boolean> {
+    const work = async (trx: Knex.Transaction) => {
+      const removed = await trx('totp_credentials').where({ person_id: personId }).delete()
       await trx('recovery_codes').where({ person_id: personId }).delete()
       await trx('totp_used_steps').where({ person_id: personId }).delete()
-    })
+      return removed > 0
+    }
+    return tx ? work(tx as Knex.Transaction) : db.transaction(work)
   }
 
   /** Inserts (person, step); false when that step was already used (the primary key decides, atomically). */

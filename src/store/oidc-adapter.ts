@@ -110,6 +110,17 @@ function upsertStatement(columns: string[]): Statement {
   return s
 }
 
+/**
+ * The client an interaction was for, whether or not it has expired (expired rows stay until the
+ * cleanup job): the "sign-in expired" page links back to that portal.
+ */
+export async function interactionClientId(db: Db, uid: string): Promise<string | undefined> {
+  const row = await db('oidc_payloads').where({ type: 'Interaction', id: uid }).first('payload')
+  if (!row) return undefined
+  const clientId = (JSON.parse(String(row.payload)) as { params?: { client_id?: unknown } }).params?.client_id
+  return typeof clientId === 'string' ? clientId : undefined
+}
+
 /** Deletes expired rows; returns how many. Run periodically by the cleanup job. */
 export async function deleteExpiredPayloads(db: Db, now = Date.now()): Promise<number> {
   return db('oidc_payloads').where('expires_at', '<=', now).delete()

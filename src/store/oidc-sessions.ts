@@ -4,14 +4,16 @@
  * deletes them and the tokens of their grants in one transaction, as oidc-provider's own
  * end_session does for one session.
  */
+import type { Knex } from 'knex'
 import type { OidcSession, SessionStore } from '../logout/index.js'
+import type { Transaction } from '../shared/transaction.js'
 import type { Db } from './db.js'
 
 export function createSessionStore(db: Db): SessionStore {
   return { findByAccount, findByUid, endSessions }
 
-  async function findByAccount(accountId: string, now: number): Promise<OidcSession[]> {
-    const rows = await live(now).where({ type: 'Session', account_id: accountId })
+  async function findByAccount(accountId: string, now: number, tx?: Transaction): Promise<OidcSession[]> {
+    const rows = await live(now, tx as Knex | undefined).where({ type: 'Session', account_id: accountId })
     return rows.flatMap((row) => toSession(row) ?? [])
   }
 
@@ -20,9 +22,10 @@ export function createSessionStore(db: Db): SessionStore {
     return row ? toSession(row) : undefined
   }
 
-  async function endSessions(sessionIds: string[], grantIds: string[]): Promise<number> {
+  async function endSessions(sessionIds: string[], grantIds: string[], tx?: Transaction): Promise<number> {
     if (sessionIds.length === 0 && grantIds.length === 0) return 0
-    return db.transaction(async (trx) => {
+    const inTransaction = <T>(work: (trx: Knex.Transaction) => Promise<T>) => (tx ? work(tx as Knex.Transaction) : db.transaction(work))
+    return inTransaction(async (trx) => {
       let ended = 0
       for (let i = 0; i < sessionIds.length; i += 500) {
         ended += await trx('oidc_payloads').where({ type: 'Session' }).whereIn('id', sessionIds.slice(i, i + 500)).delete()
@@ -35,8 +38,8 @@ export function createSessionStore(db: Db): SessionStore {
     })
   }
 
-  function live(now: number) {
-    return db('oidc_payloads')
+  function live(now: number, conn: Knex = db) {
+    return conn('oidc_payloads')
       .select('id', 'uid', 'payload', 'expires_at')
       .where((w) => w.whereNull('expires_at').orWhere('expires_at', '>', now))
   }

@@ -1,7 +1,13 @@
 /* Natural-person rows. The domain passes sealed and indexed ID numbers; no clear ID number arrives here. */
 import { createHash } from 'node:crypto'
+import type { Knex } from 'knex'
+import type { Transaction } from '../shared/transaction.js'
 import type { Db } from './db.js'
 import { insertedUnlessDuplicate } from './errors.js'
+import { createFastSql, statement } from './fast-sql.js'
+
+/** On every token issuance, refresh and userinfo (claims): a prepared statement (fast-sql.ts). */
+const PERSON_BY_ID = statement('person_by_id', 'select * from persons where id = ? limit 1')
 
 export interface PersonRow {
   id: string
@@ -19,6 +25,9 @@ export interface PersonRow {
   documentType: string
   phoneVerifiedAt: number | null
   closedAt: number | null
+  /** When the password was last set (null: unknown, e.g. an imported account), and the strictest policy it met. */
+  passwordChangedAt?: number | null
+  passwordPolicy?: string
 }
 
 /** The audit record kept when a person closes their account. */
@@ -35,6 +44,7 @@ export interface PersonClosureRow {
 export type PersonStore = ReturnType<typeof createPersonStore>
 
 export function createPersonStore(db: Db) {
+  const sql = createFastSql(db)
   return { insert, findById, findByIdNumberIndex, findByPhone, updatePasswordHash, markPhoneVerified, close, findClosure }
 
   /** Returns false when the ID number or phone is taken (unique constraint). */
@@ -42,8 +52,9 @@ export function createPersonStore(db: Db) {
     return insertedUnlessDuplicate(db('persons').insert(toDb(row)))
   }
 
-  async function findById(id: string): Promise<PersonRow | undefined> {
-    return fromDb(await db('persons').where({ id }).first())
+  async function findById(id: string, tx?: Transaction): Promise<PersonRow | undefined> {
+    if (tx) return fromDb(await (tx as Knex)('persons').where({ id }).first())
+    return fromDb((await sql.rows(PERSON_BY_ID, [id]))[0])
   }
 
   async function findByIdNumberIndex(index: string): Promise<PersonRow | undefined> {
@@ -54,8 +65,13 @@ export function createPersonStore(db: Db) {
     return fromDb(await db('persons').where({ phone }).first())
   }
 
-  async function updatePasswordHash(id: string, passwordHash: string): Promise<void> {
-    await db('persons').where({ id }).update({ password_hash: passwordHash, updated_at: Date.now() })
+  /**
+   * A new hash. With `change` the password itself changed (its time and policy are recorded);
+   * without, the same password was only rehashed at new parameters.
+   */
+  async function updatePasswordHash(id: string, passwordHash: string, change?: { at: number; policy: string }, tx?: Transaction): Promise<void> {
+    const conn = (tx as Knex | undefined) ?? db
+    await conn('persons').where({ id }).update({ password_hash: passwordHash, updated_at: change?.at ?? Date.now(), ...(change ? { password_changed_at: change.at, password_policy: change.policy } : {}) })
   }
 
   async function markPhoneVerified(id: string, at: number): Promise<void> {
@@ -129,6 +145,8 @@ function toDb(row: PersonRow) {
     document_type: row.documentType,
     phone_verified_at: row.phoneVerifiedAt,
     closed_at: row.closedAt,
+    password_changed_at: row.passwordChangedAt ?? (row.passwordHash ? row.createdAt : null),
+    password_policy: row.passwordPolicy ?? 'person',
   }
 }
 
@@ -149,5 +167,7 @@ function fromDb(row: Record<string, unknown> | undefined): PersonRow | undefined
     documentType: (row.document_type as string | undefined) ?? 'resident_id',
     phoneVerifiedAt: row.phone_verified_at == null ? null : Number(row.phone_verified_at),
     closedAt: row.closed_at == null ? null : Number(row.closed_at),
+    passwordChangedAt: row.password_changed_at == null ? null : Number(row.password_changed_at),
+    passwordPolicy: (row.password_policy as string | undefined) ?? 'person',
   }
 }

@@ -2,6 +2,8 @@
  * Shared counters for rate limits (table rate_limits). Increments are single atomic upserts, so
  * concurrent requests on any number of processes never lose a count.
  */
+import type { Knex } from 'knex'
+import type { Transaction } from '../shared/transaction.js'
 import type { Db } from './db.js'
 
 export type RateLimitStore = ReturnType<typeof createRateLimitStore>
@@ -25,8 +27,8 @@ export function createRateLimitStore(db: Db, now: () => number = Date.now) {
     return Number(row?.total ?? 0)
   }
 
-  async function remove(keys: string[]): Promise<void> {
-    await db('rate_limits').whereIn('key', keys).delete()
+  async function remove(keys: string[], tx?: Transaction): Promise<void> {
+    await ((tx as Knex | undefined) ?? db)('rate_limits').whereIn('key', keys).delete()
   }
 
   async function deleteExpired(): Promise<number> {

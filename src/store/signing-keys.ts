@@ -17,6 +17,9 @@ export interface SigningKeyRow {
 
 export type SigningKeyStore = ReturnType<typeof createSigningKeyStore>
 
+/** Arbitrary constant naming the key-set lock among the database's advisory locks. */
+const KEY_SET_LOCK_KEY = 0x0ed0_4b53
+
 export function createSigningKeyStore(db: Db) {
   return { listPublishable, insert, transaction, version }
 
@@ -48,19 +51,27 @@ export function createSigningKeyStore(db: Db) {
     return rows.map((r) => `${r.kid}:${r.state}`).join(',')
   }
 
+  /**
+   * Key-set changes are serialised: two nodes starting together on an empty database (or two
+   * rotations at once) would otherwise each see no active key and both insert one. PostgreSQL:
+   * a transaction-level advisory lock keyed by schema; SQLite has a single writer already.
+   */
   async function transaction<T>(work: (trx: Db, store: TrxStore) => Promise<T>): Promise<T> {
-    return db.transaction(async (trx) => work(trx, {
-      listPublishable: (now) => listPublishable(now, trx),
-      insert: (row) => insert(row, trx),
-      setState: async (kid, patch) => {
-        await trx('signing_keys').where({ kid }).update({
-          state: patch.state,
-          activated_at: patch.activatedAt,
-          retired_at: patch.retiredAt,
-          expires_at: patch.expiresAt,
-        })
-      },
-    }))
+    return db.transaction(async (trx) => {
+      if (db.client.config.client === 'pg') await trx.raw("select pg_advisory_xact_lock(hashtext(coalesce(current_schema(), '')), ?)", [KEY_SET_LOCK_KEY])
+      return work(trx, {
+        listPublishable: (now) => listPublishable(now, trx),
+        insert: (row) => insert(row, trx),
+        setState: async (kid, patch) => {
+          await trx('signing_keys').where({ kid }).update({
+            state: patch.state,
+            activated_at: patch.activatedAt,
+            retired_at: patch.retiredAt,
+            expires_at: patch.expiresAt,
+          })
+        },
+      })
+    })
   }
 }
 

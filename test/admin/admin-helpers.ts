@@ -10,7 +10,7 @@ import { adminApiResource, CONSOLE_CLIENT_ID } from '../../src/admin/tokens.js'
 import { keyFromBase64 } from '../../src/shared/crypto.js'
 import { randomIdNumber, startOneDoor, type TestServer } from '../helpers/onedoor.js'
 import { discover, oidc, signInThroughPages, startAuthorization } from '../helpers/relying-party.js'
-import { UserAgent } from '../helpers/user-agent.js'
+import { findForm, UserAgent, type PageResponse } from '../helpers/user-agent.js'
 
 export interface TestAdmin {
   personId: string
@@ -90,4 +90,20 @@ export function api(server: TestServer, token: string | undefined) {
 /** A service system bound to a division, registered directly (fixtures, not the code under test). */
 export async function addSystem(server: TestServer, divisionCode: string, name = `系统 ${divisionCode}`) {
   return server.addClient({ name, divisionCode, redirectUris: [`https://portal-${divisionCode}.example.gov.cn/callback`] })
+}
+
+/** A browser-like agent signed in to the console through the real pages, and the page it lands on. */
+export async function consoleSignIn(server: TestServer, admin: { idNumber: string; password: string }, language = 'zh-CN'): Promise<{ agent: UserAgent; landing: PageResponse }> {
+  const agent = new UserAgent({ 'accept-language': language })
+  const { callbackUrl } = await signInThroughPages(agent, new URL(`${server.url}/admin/login`), `${server.url}/admin/callback`, { identifier: admin.idNumber, password: admin.password })
+  return { agent, landing: await agent.get(callbackUrl.toString()) }
+}
+
+/** Opens `pagePath` and submits its POST form whose action contains `action` (CSRF token included). */
+export async function submitConsoleForm(server: TestServer, agent: UserAgent, pagePath: string, action: string, fields: Record<string, string>): Promise<PageResponse> {
+  const page = await agent.get(`${server.url}${pagePath}`)
+  // The POST form (a page may also hold a GET filter form with the same action).
+  const form = findForm(page.body.replace(/<form method="get"[\s\S]*?<\/form>/g, ''), action)
+  if (!form) throw new Error(`no form ${action} on ${pagePath}`)
+  return agent.postForm(new URL(form.action, server.url).toString(), { ...form.hidden, ...fields })
 }

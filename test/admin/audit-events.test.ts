@@ -1,7 +1,8 @@
 /*
- * The audit trail records second-factor outcomes and every back-channel logout delivery
- * (issue 5: "every sign-in event … MFA …, logout and logout delivery"). Threat: a stolen
- * password tried against TOTP, or a portal that never heard of a logout, leaves no trace.
+ * The audit trail records second-factor outcomes, step-up (requested, failed, succeeded) and
+ * every back-channel logout delivery (issue 5: "every sign-in event … MFA, step-up …, logout and
+ * logout delivery"). Threat: a stolen password tried against TOTP, or a portal that never heard
+ * of a logout, leaves no trace.
  */
 import assert from 'node:assert/strict'
 import { ACR, codes, enrolTotp, stepOf, unusedTotpCode, verifyAtCounter, walkSignIn } from '../helpers/assurance.js'
@@ -33,7 +34,7 @@ describe('audit trail: MFA outcomes and logout deliveries', () => {
     return []
   }
 
-  it('records a wrong and a right TOTP code in a sign-in', async () => {
+  it('records a wrong and a right TOTP code in a sign-in, and the step-up they answer', async () => {
     const person = await server.addPerson()
     await verifyAtCounter(server, person.id)
     const { secret, enrolledAt } = await enrolTotp(server, person.id)
@@ -50,6 +51,20 @@ describe('audit trail: MFA outcomes and logout deliveries', () => {
     assert.equal(failed[0].result, 'failure')
     const succeeded = await auditRows('auth.mfa.succeeded', { actor_id: person.id })
     assert.ok(succeeded.length >= 1)
+
+    // The same sign-in as step-up events: requested (with the levels), failed, succeeded.
+    const requested = await auditRows('auth.stepup.requested', { actor_id: person.id })
+    assert.ok(requested.length >= 1)
+    assert.equal(requested[0].client_id, client.clientId)
+    assert.equal(JSON.parse(requested[0].details).requiredLevel, 3)
+    const stepFailed = await auditRows('auth.stepup.failed', { actor_id: person.id })
+    assert.equal(stepFailed.length, 1)
+    assert.equal(stepFailed[0].result, 'failure')
+    assert.equal(stepFailed[0].error_code, 'MFA_CODE_INVALID')
+    const stepSucceeded = await auditRows('auth.stepup.succeeded', { actor_id: person.id })
+    assert.equal(stepSucceeded.length, 1)
+    assert.equal(JSON.parse(stepSucceeded[0].details).method, 'totp')
+    assert.doesNotMatch(stepSucceeded[0].details + stepFailed[0].details, new RegExp(`${right}|${wrong}`), 'codes are never recorded')
   })
 
   it('records each back-channel logout delivery, delivered or failed', async () => {

@@ -104,8 +104,8 @@ describe('admin console in Chromium', function () {
     await page.context().close()
   })
 
-  it('shows a bad form submission as a 4xx page and creates nothing', async () => {
-    const { page } = await signIn(county, 'en')
+  it('shows a bad form submission inline (4xx, values kept, message at the field) and creates nothing', async () => {
+    const { page, cspViolations } = await signIn(county, 'en')
     const before = Number((await server.onedoor.db('clients').count({ n: '*' }).first())?.n)
     await page.click('nav a[href="/admin/clients"]')
     await page.fill('#c-name', 'Broken system')
@@ -113,7 +113,17 @@ describe('admin console in Chromium', function () {
     await page.fill('#c-redirect', 'not a uri')
     const [response] = await Promise.all([page.waitForResponse((r) => r.request().method() === 'POST'), page.click('form[method="post"][action="/admin/clients"] button[type=submit]')])
     assert.equal(response.status(), 400)
-    assert.match(await page.locator('main').innerText(), /redirectUris/)
+    assert.equal((await page.locator('#create-redirectUris-error').innerText()).trim(), 'Enter one https address per line (http only for localhost).')
+    assert.equal(await page.getAttribute('#c-redirect', 'aria-invalid'), 'true')
+    assert.equal(await page.inputValue('#c-name'), 'Broken system', 'what was typed is kept')
+    assert.equal(await page.inputValue('#c-redirect'), 'not a uri')
+    // Corrected in place and sent again from the re-displayed form.
+    await page.fill('#c-redirect', 'https://portal-230102.example.gov.cn/broken-fixed')
+    await page.fill('#c-division', '23010')
+    const [again] = await Promise.all([page.waitForResponse((r) => r.request().method() === 'POST'), page.click('form[method="post"][action="/admin/clients"] button[type=submit]')])
+    assert.equal(again.status(), 400)
+    assert.match(await page.locator('#create-divisionCode-error').innerText(), /6-digit/)
+    assert.equal(await page.locator('#create-redirectUris-error').count(), 0, 'the fixed field has no message')
     // Another county's division: 403.
     await page.goto(`${server.url}/admin/clients`)
     await page.fill('#c-name', 'Not my county')
@@ -122,6 +132,7 @@ describe('admin console in Chromium', function () {
     const [forbidden] = await Promise.all([page.waitForResponse((r) => r.request().method() === 'POST'), page.click('form[method="post"][action="/admin/clients"] button[type=submit]')])
     assert.equal(forbidden.status(), 403)
     assert.equal(Number((await server.onedoor.db('clients').count({ n: '*' }).first())?.n), before)
+    assert.deepEqual(cspViolations, [])
     await page.context().close()
   })
 

@@ -4,17 +4,9 @@
  * write; command names and flags do not change.
  */
 import assert from 'node:assert/strict'
-import { runCli, type CliResult } from '../helpers/cli.js'
+import { assertOneLineFailure, runCli } from '../helpers/cli.js'
 import { useTestDb } from '../helpers/database.js'
 import { randomIdNumber, randomPhone } from '../helpers/onedoor.js'
-
-function assertOneLineFailure(result: CliResult, code: RegExp): void {
-  assert.notEqual(result.code, 0, `expected a failure, got exit 0: ${result.stdout}`)
-  const lines = result.stderr.trim().split('\n')
-  assert.equal(lines.length, 1, `one line on stderr, got:\n${result.stderr}`)
-  assert.match(lines[0], code)
-  assert.doesNotMatch(result.stderr, /\n\s+at /, 'no stack trace')
-}
 
 describe('onedoor CLI', function () {
   this.timeout(180_000) // each invocation starts Node and compiles TypeScript; the machine is shared

@@ -28,7 +28,7 @@ export interface PortalSignIn {
 export type Person = { id: string; idNumber: string; password: string }
 
 /** Registers a portal (its own pairwise sector, consent implicit as for government portals) with a live back-channel receiver. */
-export async function addPortal(server: TestServer, name: string, options: { backchannel?: boolean; implicitConsent?: boolean } = {}): Promise<Portal> {
+export async function addPortal(server: Pick<TestServer, 'url' | 'addClient'>, name: string, options: { backchannel?: boolean; implicitConsent?: boolean } = {}): Promise<Portal> {
   const receiver = await startReceiver()
   const redirectUri = `http://127.0.0.1:9/${name}/callback`
   const postLogoutUri = `http://127.0.0.1:9/${name}/signed-out`

@@ -1,4 +1,5 @@
 /* Runs the `onedoor` CLI as a subprocess (Node 22 from node_modules, through tsx), as an operator would. */
+import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
 import path from 'node:path'
 import { PROJECT_ROOT } from '../../src/config/index.js'
@@ -27,4 +28,13 @@ export function runCli(database: TestDatabase, args: string[], options: { stdin?
     child.on('close', (code) => resolve({ code, stdout, stderr }))
     child.stdin.end(options.stdin ?? '')
   })
+}
+
+/** The CLI contract for bad input: a non-zero exit and one line on stderr naming the reason, no stack trace. */
+export function assertOneLineFailure(result: CliResult, reason: RegExp): void {
+  assert.notEqual(result.code, 0, `expected a failure, got exit 0: ${result.stdout}`)
+  const lines = result.stderr.trim().split('\n')
+  assert.equal(lines.length, 1, `one line on stderr, got:\n${result.stderr}`)
+  assert.match(lines[0], reason)
+  assert.doesNotMatch(result.stderr, /\n\s+at /, 'no stack trace')
 }

@@ -4,13 +4,13 @@
  */
 import { randomBytes } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
-import net from 'node:net'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { createOneDoor, type OneDoor } from '../../src/app.js'
 import { loadConfig, type Config } from '../../src/config/index.js'
 import { createDb } from '../../src/store/db.js'
 import { registerClient, type RegisterClientInput } from '../../src/oidc/index.js'
+import { freePort } from '../../src/shared/free-port.js'
 
 export const TEST_SECRETS = {
   ONEDOOR_KEY_ENCRYPTION_KEY: Buffer.alloc(32, 1).toString('base64'),
@@ -54,16 +54,7 @@ export function createTestDatabase(): TestDatabase {
   }
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo
-      server.close(() => resolve(port))
-    })
-  })
-}
+export { freePort }
 
 export function testConfig(database: TestDatabase, port: number, overrides: Record<string, unknown> = {}): Config {
   return loadConfig({

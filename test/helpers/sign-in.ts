@@ -30,7 +30,7 @@ export interface SignedIn {
 
 /** Signs `person` in to `client` through the login and consent pages and redeems the code. */
 export async function signIn(
-  server: TestServer,
+  server: Pick<TestServer, 'url'>,
   client: TestClient,
   person: TestPerson,
   options: { redirectUri: string; scope?: string; params?: Record<string, string>; agent?: UserAgent },
@@ -42,7 +42,7 @@ export async function signIn(
 
 /** Like signIn, but stops at the redirect_uri with the code unredeemed. */
 export async function authorize(
-  server: TestServer,
+  server: Pick<TestServer, 'url'>,
   client: TestClient,
   person: TestPerson,
   options: { redirectUri: string; scope?: string; params?: Record<string, string>; agent?: UserAgent },

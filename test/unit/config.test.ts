@@ -106,6 +106,18 @@ describe('configuration', () => {
       }
       assert.ok(printed.includes('[redacted]'))
     })
+
+    it('merges the file named by ONEDOOR_CONFIG_FILE over the files, under the environment', () => {
+      const file = path.join(dataDir, 'deployment.json')
+      writeFileSync(file, JSON.stringify({ port: 4100, keys: { reloadIntervalSeconds: 2 }, signIn: { failuresPerAccountPerHour: 7 } }))
+      const config = loadConfig({ env: env({ ONEDOOR_CONFIG_FILE: file, PORT: '4200' }), configDir })
+      assert.equal(config.keys.reloadIntervalSeconds, 2)
+      assert.equal(config.signIn.failuresPerAccountPerHour, 7)
+      assert.equal(config.signIn.failuresPerIpPerHour, 1000, 'the rest of the object keeps its defaults')
+      assert.equal(config.port, 4200, 'the environment still wins')
+      const missing = path.join(dataDir, 'missing.json')
+      assert.deepEqual(problemsOf({ env: env({ ONEDOOR_CONFIG_FILE: missing }), configDir }), [`${missing}: file not found`])
+    })
   })
 
   describe('validation', () => {

@@ -26,7 +26,8 @@ export interface AssurancePagesDeps {
   acting: Pick<ActingGrants, 'grantFor'>
   enrolment: Enrolment
   verification: Verification
-  onEvent?: (event: { type: string; accountId: string; clientId: string }) => void
+  /** Identity and step-up events (mfa.*, stepup.requested|succeeded|failed) for the log and the audit trail. */
+  onEvent?: (event: { type: string; accountId: string; clientId: string; details?: Record<string, unknown> }) => void
 }
 
 type Details = Awaited<ReturnType<Provider['interactionDetails']>>
@@ -74,10 +75,12 @@ export function createAssurancePages(deps: AssurancePagesDeps) {
       try {
         const method = await deps.verification.verifyForLogin(personId, field(ctx, 'code'), details.cid)
         deps.onEvent?.({ type: method === 'totp' ? 'mfa.totp.verified' : 'mfa.recovery_code.used', accountId: personId, clientId: String(details.params.client_id) })
+        stepUpEvent('stepup.succeeded', details, { method })
         await finishStepUp(ctx, details, method === 'totp' ? ['otp', 'mfa'] : ['mfa'])
       } catch (err) {
         if (!isAppError(err)) throw err
         deps.onEvent?.({ type: 'mfa.totp.verification_failed', accountId: personId, clientId: String(details.params.client_id) })
+        stepUpEvent('stepup.failed', details, { method: 'totp', errorCode: err.code })
         if (err.code === 'MFA_TOO_MANY_ATTEMPTS') return renderRestart(ctx, details)
         ctx.status = err.status
         return renderVerify(ctx, details, { error: `mfa.errors.${err.code}`, attemptsLeft: await deps.verification.attemptsLeft(personId, details.cid) })
@@ -92,6 +95,7 @@ export function createAssurancePages(deps: AssurancePagesDeps) {
       try {
         const codes = await deps.enrolment.confirm(personId, field(ctx, 'enrolment'), details.uid, field(ctx, 'code'))
         deps.onEvent?.({ type: 'mfa.totp.enrolled', accountId: personId, clientId: String(details.params.client_id) })
+        stepUpEvent('stepup.succeeded', details, { method: 'totp_enrolment' })
         // The confirming code proves possession: the step-up is done. The result is stored now and
         // the person continues (GET returnTo) after reading the recovery codes, shown only here.
         const returnTo = await deps.provider().interactionResult(ctx.req, ctx.res, stepUpResult(details, ['otp', 'mfa']), { mergeWithLastSubmission: true })
@@ -169,8 +173,17 @@ export function createAssurancePages(deps: AssurancePagesDeps) {
   async function renderAssurance(ctx: Context, details: Details): Promise<void> {
     if (details.prompt.reasons.includes('identity_level_insufficient')) return renderRaise(ctx, details)
     if (await deps.verification.attemptsLeft(details.session!.accountId, details.cid) <= 0) return renderRestart(ctx, details)
-    if (await deps.enrolment.isEnrolled(details.session!.accountId)) return renderVerify(ctx, details, {})
+    const enrolled = await deps.enrolment.isEnrolled(details.session!.accountId)
+    // The policy asks for the second factor: the step-up is requested (shown again on a reload).
+    stepUpEvent('stepup.requested', details, { method: enrolled ? 'totp' : 'totp_enrolment' })
+    if (enrolled) return renderVerify(ctx, details, {})
     return renderEnrol(ctx, details)
+  }
+
+  /** A step-up event with the levels involved (audited as auth.stepup.*; never the code itself). */
+  function stepUpEvent(type: 'stepup.requested' | 'stepup.succeeded' | 'stepup.failed', details: Details, extra: Record<string, unknown>): void {
+    const info = details.prompt.details as unknown as Partial<AssuranceDetails>
+    deps.onEvent?.({ type, accountId: details.session!.accountId, clientId: String(details.params.client_id), details: { requiredLevel: info.requiredLevel ?? null, sessionLevel: info.sessionLevel ?? null, ...extra } })
   }
 
   async function renderVerify(ctx: Context, details: Details, extra: { error?: string; attemptsLeft?: number }): Promise<void> {

@@ -11,7 +11,7 @@ import type Provider from 'oidc-provider'
 import type { Persons } from '../../accounts/index.js'
 import type { Renderer } from '../../http/render.js'
 import { errors } from 'oidc-provider'
-import { interactionGuard } from './expired.js'
+import { interactionGuard, type PortalOf } from './expired.js'
 
 export interface InteractionDeps {
   provider: () => Provider
@@ -23,6 +23,8 @@ export interface InteractionDeps {
   /** Pages of further prompts (issue 3: identity, assurance), by prompt name, and their POST routes. */
   prompts?: Record<string, (ctx: Context, details: Details) => Promise<void>>
   extend?: (router: Router) => void
+  /** The portal to offer on the "sign-in expired" page (else the home page). */
+  portalOf?: PortalOf
 }
 
 type Details = Awaited<ReturnType<Provider['interactionDetails']>>
@@ -31,7 +33,7 @@ export function interactionRoutes(deps: InteractionDeps): Router {
   const router = new Router({ prefix: '/interaction' })
   const form = bodyParser({ enableTypes: ['form'], formLimit: '16kb' })
 
-  router.use(interactionGuard(deps.renderer))
+  router.use(interactionGuard(deps.renderer, deps.portalOf))
 
   router.get('/:uid', async (ctx) => {
     const details = await deps.provider().interactionDetails(ctx.req, ctx.res)

@@ -13,7 +13,7 @@ import type Provider from 'oidc-provider'
 import { DOCUMENT_TYPES, type Persons, type SelfService } from '../../accounts/index.js'
 import type { Renderer } from '../../http/render.js'
 import type { AppError } from '../../shared/errors.js'
-import { interactionGuard } from './expired.js'
+import { interactionGuard, type PortalOf } from './expired.js'
 
 export interface SelfServiceRouteDeps {
   provider: () => Provider
@@ -22,6 +22,8 @@ export interface SelfServiceRouteDeps {
   renderer: Renderer
   onLogin?: (event: { accountId: string; clientId: string; ip: string; method: 'sms' }) => void
   onRegistered?: (event: { accountId: string; clientId: string; ip: string }) => void
+  /** The portal to offer on the "sign-in expired" page (else the home page). */
+  portalOf?: PortalOf
 }
 
 type Details = Awaited<ReturnType<Provider['interactionDetails']>>
@@ -33,7 +35,7 @@ export function selfServiceRoutes(deps: SelfServiceRouteDeps): Router {
   const router = new Router({ prefix: '/interaction' })
   const form = bodyParser({ enableTypes: ['form'], formLimit: '16kb' })
 
-  router.use(interactionGuard(deps.renderer))
+  router.use(interactionGuard(deps.renderer, deps.portalOf))
 
   // ---- registration ----
   router.get('/:uid/register', async (ctx) => {

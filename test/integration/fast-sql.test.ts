@@ -1,0 +1,54 @@
+/*
+ * The hot-path statements (src/store/fast-sql.ts). Threat: on SQLite, writes of concurrent
+ * requests are group-committed in one transaction; one failing write must neither take the
+ * others with it nor leave half of its own work behind, and nothing may be acknowledged that
+ * is not committed (issue 2, Storage).
+ */
+import assert from 'node:assert/strict'
+import { createFastSql, statement } from '../../src/store/fast-sql.js'
+import { createDb, migrateLatest, type Db } from '../../src/store/db.js'
+import { createTestDatabase, testConfig, testDbKind, type TestDatabase } from '../helpers/onedoor.js'
+
+const INSERT = statement('test_insert_payload', "insert into oidc_payloads (type, id, payload) values ('Test', ?, '{}')")
+const COUNT = statement('test_count_payloads', "select count(*) as n from oidc_payloads where type = 'Test'")
+
+describe('fast-sql statements', () => {
+  let database: TestDatabase
+  let db: Db
+
+  beforeEach(async () => {
+    database = createTestDatabase()
+    db = createDb(testConfig(database, 3000).db)
+    await migrateLatest(db)
+  })
+  afterEach(async () => {
+    await db?.destroy()
+    await database?.drop()
+  })
+
+  it('commits concurrent writes, refuses only the one that fails, and reports rows changed', async () => {
+    const sql = createFastSql(db)
+    const results = await Promise.allSettled([sql.run(INSERT, ['a']), sql.run(INSERT, ['b']), sql.run(INSERT, ['a']), sql.run(INSERT, ['c'])])
+    assert.deepEqual(results.map((r) => r.status), ['fulfilled', 'fulfilled', 'rejected', 'fulfilled'])
+    assert.equal((results[0] as PromiseFulfilledResult<number>).value, 1)
+    assert.match(String((results[2] as PromiseRejectedResult).reason), /UNIQUE|unique|duplicate/)
+    assert.deepEqual((await db('oidc_payloads').where({ type: 'Test' }).orderBy('id').pluck('id')), ['a', 'b', 'c'])
+    assert.equal(Number((await sql.rows(COUNT, []))[0].n), 3)
+  })
+
+  // SQLite only: on PostgreSQL multi-statement work goes through knex transactions instead.
+  if (testDbKind() === 'sqlite') it('applies a multi-statement SQLite transaction whole or not at all, beside other writes', async function () {
+    const sql = createFastSql(db)
+    const results = await Promise.allSettled([
+      sql.sqliteTransaction((s) => s.run(INSERT, ['x']) + s.run(INSERT, ['y'])),
+      sql.sqliteTransaction((s) => {
+        s.run(INSERT, ['z'])
+        return s.run(INSERT, ['x']) // duplicate: the whole work, z included, must vanish
+      }),
+      sql.run(INSERT, ['w']),
+    ])
+    assert.deepEqual(results.map((r) => r.status), ['fulfilled', 'rejected', 'fulfilled'])
+    assert.equal((results[0] as PromiseFulfilledResult<number>).value, 2)
+    assert.deepEqual(await db('oidc_payloads').where({ type: 'Test' }).orderBy('id').pluck('id'), ['w', 'x', 'y'])
+  })
+})
