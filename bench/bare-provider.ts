@@ -3,19 +3,29 @@
  * account, built from OneDoor's own configuration function (same features, opaque tokens,
  * same TTLs and refresh policy) so that the ratio isolates what storage and OneDoor add.
  * The MemoryAdapter's store is enlarged (see below); otherwise it is oidc-provider's own.
- * Env: PORT, ISSUER, BENCH_CLIENT_SECRET, BENCH_REDIRECT_URI, BENCH_REFRESH_TOKENS (how many
- * refresh tokens to mint at start; printed as one JSON line "BENCH_SEED {...}").
+ * Sign-in is the minimal interaction a bare deployment with a password would have: a login page
+ * with a form, and a POST that does one argon2id verify (OneDoor's parameters) against a static
+ * hash, then finishes with login + a grant of the requested scopes (so no consent page).
+ * Env: PORT, ISSUER, BENCH_CLIENT_SECRET, BENCH_REDIRECT_URI, BENCH_PASSWORD, BENCH_REFRESH_TOKENS
+ * (how many refresh tokens to mint at start; printed as one JSON line "BENCH_SEED {...}").
  */
 import http from 'node:http'
+import argon2 from 'argon2'
+import type Koa from 'koa'
 import { exportJWK, generateKeyPair } from 'jose'
 import Provider, { type Configuration } from 'oidc-provider'
 // @ts-expect-error oidc-provider ships no types for its internals
 import MemoryAdapter from 'oidc-provider/lib/adapters/memory_adapter.js'
 // @ts-expect-error oidc-provider ships no types for its internals
 import LRU from 'oidc-provider/lib/helpers/lru.js'
+import { availableParallelism } from 'node:os'
 import { loadConfig } from '../src/config/index.js'
+import { limitConcurrency } from '../src/shared/limit-concurrency.js'
 import { buildConfiguration } from '../src/oidc/index.js'
 
+// Same rule as OneDoor (src/accounts/passwords.ts): one argon2 verify per usable core, so the
+// reference measures what oidc-provider + argon2 cost, not hashes competing for one pinned core.
+const oneHashPerCore = limitConcurrency(availableParallelism())
 const CLIENT_ID = 'bench-client'
 const ACCOUNT_ID = 'bench-account'
 
@@ -60,12 +70,35 @@ async function main(): Promise<void> {
   }]
   const provider = new Provider(config.issuer, configuration)
   provider.proxy = true
+  // Hashed once at start-up, off the readiness path (cold start stays comparable); the first
+  // POST waits for it.
+  const { argon2: params } = config.passwords
+  const passwordHash = argon2.hash(process.env.BENCH_PASSWORD!, { type: argon2.argon2id, memoryCost: params.memoryKiB, timeCost: params.timeCost, parallelism: params.parallelism })
   provider.use(async (ctx, next) => {
     if (ctx.path === '/readyz') {
       ctx.body = { status: 'ready' }
       return
     }
-    await next()
+    const interaction = /^\/interaction\/([\w-]+)(\/login)?$/.exec(ctx.path)
+    if (!interaction) return next()
+    const details = await provider.interactionDetails(ctx.req, ctx.res)
+    if (ctx.method === 'GET' && !interaction[2]) {
+      ctx.type = 'html'
+      ctx.body = `<!doctype html><form method="post" action="/interaction/${details.uid}/login"><input name="identifier"><input name="password" type="password"><button>Sign in</button></form>`
+      return
+    }
+    if (ctx.method !== 'POST' || !interaction[2]) return next()
+    const form = await readForm(ctx)
+    if (form.get('identifier') !== ACCOUNT_ID || !(await oneHashPerCore(async () => argon2.verify(await passwordHash, form.get('password') ?? '')))) {
+      ctx.status = 401
+      ctx.body = 'wrong identifier or password'
+      return
+    }
+    const grant = new provider.Grant({ accountId: ACCOUNT_ID, clientId: String(details.params.client_id) })
+    grant.addOIDCScope(String(details.params.scope))
+    const result = { login: { accountId: ACCOUNT_ID, amr: ['pwd'] }, consent: { grantId: await grant.save() } }
+    ctx.status = 303
+    ctx.redirect(await provider.interactionResult(ctx.req, ctx.res, result, { mergeWithLastSubmission: false }))
   })
 
   const refreshTokens: string[] = []
@@ -91,6 +124,12 @@ async function main(): Promise<void> {
   await new Promise<void>((resolve) => server.listen(config.port, '127.0.0.1', resolve))
   process.stdout.write(`BENCH_SEED ${JSON.stringify({ clientId: CLIENT_ID, refreshTokens })}\n`)
   process.on('SIGTERM', () => server.close(() => process.exit(0)))
+}
+
+async function readForm(ctx: Koa.Context): Promise<URLSearchParams> {
+  const chunks: Buffer[] = []
+  for await (const chunk of ctx.req) chunks.push(chunk as Buffer)
+  return new URLSearchParams(Buffer.concat(chunks).toString('utf8'))
 }
 
 main().catch((err) => {

@@ -51,7 +51,8 @@ async function measureNodes(nodes: number, options: ClusterBenchOptions): Promis
   const connections: Connection[] = []
   try {
     options.log(`cluster, ${name}: starting behind the proxy`)
-    cluster = await startCluster({ nodes, databaseUrl: options.pgUrl, env: target.env, forwardedProto: 'https', cpus: Array(nodes).fill(options.nodeCpus) })
+    // Nodes run the built JavaScript with `npm start`'s flags, like the one-node figures (fair comparison).
+    cluster = await startCluster({ nodes, databaseUrl: options.pgUrl, env: target.env, forwardedProto: 'https', cpus: Array(nodes).fill(options.nodeCpus), runtime: 'dist' })
     const seeded = await seed({ ...target, env: { ...target.env, ISSUER: cluster.issuer } }, options.sizes.persons)
     const ops = options.operations(seeded)
     for (let i = 0; i < options.connections; i += 1) connections.push(new Connection({ origin: cluster.url, issuer: cluster.issuer, headers: {} }))

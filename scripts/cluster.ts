@@ -1,6 +1,7 @@
 /*
  * `npm run cluster`: two OneDoor nodes over one PostgreSQL database behind a round-robin proxy
- * on loopback, for a local trial of the multi-node layout. Ctrl-C stops everything.
+ * on loopback, for a local trial of the multi-node layout. Ctrl-C stops everything. npm builds
+ * dist/ first ("precluster"); each node runs dist/main.js exactly as `npm start` would.
  *
  *   npm run cluster                              proxy (= issuer) on :3000, nodes on :3001, :3002
  *   npm run cluster -- --nodes 3 --port 4000
@@ -35,6 +36,7 @@ async function main(): Promise<void> {
     env,
     port: options.port,
     nodePorts: Array.from({ length: options.nodes }, (_, i) => options.port + 1 + i),
+    runtime: 'dist',
     onOutput: (line) => {
       if (isNoise(line)) return
       process.stdout.write(`${line}\n`)
@@ -44,7 +46,7 @@ async function main(): Promise<void> {
   process.stdout.write(`
   OneDoor cluster is running: ${cluster.nodes.length} nodes behind a round-robin proxy.
     issuer     ${cluster.url}  (the proxy)
-    nodes      ${cluster.nodes.map((n) => `${n.name} ${n.url} (pid ${n.pid})`).join(', ')}
+    nodes      ${cluster.nodes.map((n) => `${n.name} ${n.url} (pid ${n.pid})`).join(', ')}, running dist/main.js as npm start does
     database   PostgreSQL, schema ${env.ONEDOOR_DB_SCHEMA}
 
   The CLI reaches the same database and secrets with:

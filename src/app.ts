@@ -61,13 +61,14 @@ export type OneDoor = Awaited<ReturnType<typeof createOneDoor>>
 /** Everything that works on the database without serving HTTP: the CLI uses this too. */
 export function createServices(config: Config, db: Db) {
   const keyEncryptionKey = keyFromBase64(config.secrets.keyEncryptionKey)
-  const clients = createClientStore(db, keyEncryptionKey)
+  const clients = createClientStore(db, keyEncryptionKey, { cacheMs: config.clients.cacheMs })
   const keySet = createKeySet({
     store: createSigningKeyStore(db),
     keyEncryptionKey,
     algorithms: config.keys.algorithms,
     // A retired key stays published until the longest-lived signed token it made has expired.
     retiredKeyLifetimeMs: (Math.max(config.tokens.idTokenSeconds, config.tokens.accessTokenSeconds) + 300) * 1000,
+    minRotationIntervalMs: config.keys.minRotationIntervalSeconds * 1000,
   })
   const passwords = createPasswordHasher(config.passwords)
   const rateLimits = createRateLimitStore(db)
@@ -225,6 +226,7 @@ export async function createOneDoor(config: Config, options: OneDoorOptions = {}
     setInterval(() => void host.reloadIfKeysChanged().catch((err) => logger.error({ err }, 'key reload failed')), config.keys.reloadIntervalSeconds * 1000),
     setInterval(() => void runCleanup().catch((err) => logger.error({ err }, 'cleanup failed')), config.jobs.cleanupIntervalSeconds * 1000),
     setInterval(() => void logout.runRetries().catch((err) => logger.error({ err }, 'logout retry run failed')), config.backchannelLogout.retry.intervalSeconds * 1000),
+    setInterval(() => void admin.refreshDashboard().catch((err) => logger.error({ err }, 'dashboard refresh failed')), config.jobs.dashboardRefreshSeconds * 1000),
   ]
   for (const timer of timers) timer.unref()
 

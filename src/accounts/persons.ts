@@ -177,7 +177,8 @@ export function createPersons(deps: PersonsDeps) {
    */
   async function authenticateWithPassword(identifier: string, password: string, context: SignInContext = {}): Promise<Person | undefined> {
     const subject = signInSubject(identifier ?? '')
-    if (await isSignInThrottled(subject, context)) {
+    const throttle = await signInThrottle(subject, context)
+    if (throttle.throttled) {
       // Same work as a real check, so a throttled answer is not faster than a wrong password.
       await deps.passwords.verifyNothing(password ?? '')
       throw AccountError.SIGN_IN_THROTTLED()
@@ -192,7 +193,8 @@ export function createPersons(deps: PersonsDeps) {
       await recordSignInFailure(subject, context)
       return undefined
     }
-    await deps.signInLimits?.perAccount.reset(subject)
+    // Only when there is something to clear: deleting nothing was a database write on every sign-in.
+    if (throttle.accountHits > 0) await deps.signInLimits?.perAccount.reset(subject)
     if (deps.passwords.needsRehash(row.passwordHash)) {
       await deps.store.updatePasswordHash(row.id, await deps.passwords.hash(password))
     }
@@ -225,10 +227,16 @@ export function createPersons(deps: PersonsDeps) {
   }
 
   async function isSignInThrottled(subject: string, context: SignInContext = {}): Promise<boolean> {
+    return (await signInThrottle(subject, context)).throttled
+  }
+
+  /** Whether sign-in is throttled for this subject or IP, and the subject's recent failures. */
+  async function signInThrottle(subject: string, context: SignInContext = {}): Promise<{ throttled: boolean; accountHits: number }> {
     const limits = deps.signInLimits
-    if (!limits) return false
-    if (await limits.perAccount.isBlocked(subject)) return true
-    return context.ip !== undefined && (await limits.perIp.isBlocked(context.ip))
+    if (!limits) return { throttled: false, accountHits: 0 }
+    const accountHits = await limits.perAccount.count(subject)
+    if (accountHits >= limits.perAccount.rule.limit) return { throttled: true, accountHits }
+    return { throttled: context.ip !== undefined && (await limits.perIp.isBlocked(context.ip)), accountHits }
   }
 
   async function recordSignInFailure(subject: string, context: SignInContext = {}): Promise<void> {

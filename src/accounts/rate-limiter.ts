@@ -25,7 +25,7 @@ export type RateLimiter = ReturnType<typeof createRateLimiter>
 export function createRateLimiter(deps: { store: CounterStore; hashKey: Buffer; now?: () => number }, rule: RateLimit) {
   const now = deps.now ?? Date.now
   const windowMs = rule.windowSeconds * 1000
-  return { isBlocked, hit, reset, rule }
+  return { isBlocked, count, hit, reset, rule }
 
   function keys(subject: string): [current: string, previous: string, windowEnd: number] {
     const hashed = createHmac('sha256', deps.hashKey).update(`rate-limit\0${rule.name}\0${subject}`).digest('base64url')
@@ -35,8 +35,13 @@ export function createRateLimiter(deps: { store: CounterStore; hashKey: Buffer; 
 
   /** True when the subject has used up its allowance. */
   async function isBlocked(subject: string): Promise<boolean> {
+    return (await count(subject)) >= rule.limit
+  }
+
+  /** The subject's hits in this window and the previous one. */
+  async function count(subject: string): Promise<number> {
     const [current, previous] = keys(subject)
-    return (await deps.store.sum([current, previous])) >= rule.limit
+    return deps.store.sum([current, previous])
   }
 
   /** Counts one event; returns true when this event went over the limit. */

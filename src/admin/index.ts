@@ -40,6 +40,7 @@ export interface AdminModuleDeps {
 
 export function createAdminModule(deps: AdminModuleDeps) {
   const administration = createAdministration({ config: deps.config, store: deps.store, audit: deps.audit, scope: deps.scope, clients: deps.clients, loadJwks: deps.loadJwks, ...deps.identity, ...deps.keys })
+  const dashboard = createDashboard({ store: createDashboardStore(deps.store.db), scope: deps.scope, divisionName: deps.divisionName, personsMaxAgeSeconds: deps.config.jobs.dashboardPersonsMaxAgeSeconds })
   const tokens = createTokenVerifier({ issuer: deps.config.issuer, loadJwks: deps.loadJwks })
   const api = adminApiRoutes({ issuer: deps.config.issuer, requiredAcr: deps.config.admin.requiredAcr, administration, audit: deps.audit, tokens })
   const console = adminConsoleRoutes({
@@ -50,10 +51,10 @@ export function createAdminModule(deps: AdminModuleDeps) {
     scope: deps.scope,
     tokens,
     pages: createAdminPages(deps.renderer),
-    dashboard: createDashboard({ store: createDashboardStore(deps.store.db), scope: deps.scope, divisionName: deps.divisionName }),
+    dashboard,
     tokenEndpoint: `${deps.config.accountCentre.internalUrl ?? deps.config.issuer}/token`,
   })
-  return { administration, api, console, ensureConsoleClient }
+  return { administration, api, console, dashboard, ensureConsoleClient }
 
   /** The console is a public first-party client (PKCE); its redirect follows the issuer. */
   async function ensureConsoleClient(): Promise<void> {

@@ -54,6 +54,7 @@ export function createAdminWiring(deps: AdminWiringDeps) {
   const divisionOfClient = clientDivisionCache(adminStore)
   const routers: Router[] = []
   let noteAdminFailure: ((identifier: string, from: { ip?: string; clientId?: string }) => Promise<void>) | undefined
+  let refreshDashboard: (() => Promise<unknown>) | undefined
 
   // Background writes still running: a graceful shutdown waits for them before the pool closes,
   // so a request answered during the drain keeps its audit record (issue 6, drill 3).
@@ -77,6 +78,8 @@ export function createAdminWiring(deps: AdminWiringDeps) {
       while (pendingWrites.size > 0) await Promise.all(pendingWrites)
     },
     routers,
+    /** The dashboard rollups' periodic job (app.ts schedules it); a no-op until ready(). */
+    refreshDashboard: async (): Promise<void> => void (await refreshDashboard?.()),
     onLogin(e: { accountId: string; clientId: string; ip: string }) {
       sink({ type: 'auth.login.succeeded', actor: { type: 'person', id: e.accountId, clientId: e.clientId, ip: e.ip }, details: { method: 'password' } })
     },
@@ -113,6 +116,7 @@ export function createAdminWiring(deps: AdminWiringDeps) {
         divisionName: tree ? (code) => tree.get(code)?.name : undefined,
       })
       noteAdminFailure = module.administration.noteFailedSignIn
+      refreshDashboard = module.dashboard.refresh
       await module.ensureConsoleClient()
       routers.push(module.api, module.console)
     },

@@ -5,10 +5,10 @@
  */
 import { loadConfig } from '../config/index.js'
 import { freePort } from '../shared/free-port.js'
-import { spawnNode, type NodeProcess } from './node-process.js'
+import { spawnNode, type NodeProcess, type NodeRuntime } from './node-process.js'
 import { startProxy, type RoundRobinProxy } from './proxy.js'
 
-export { spawnNode, type NodeProcess } from './node-process.js'
+export { spawnNode, type NodeProcess, type NodeRuntime } from './node-process.js'
 export { startProxy, type RoundRobinProxy } from './proxy.js'
 export { freePort } from '../shared/free-port.js'
 
@@ -31,6 +31,8 @@ export interface ClusterOptions {
   onOutput?: (line: string) => void
   /** CPU list per node for `taskset -c` (the benchmark); unset: not pinned. */
   cpus?: (string | undefined)[]
+  /** 'dist': nodes run as `npm start` runs the server (build first); 'source' (default): src/main.ts through tsx. */
+  runtime?: NodeRuntime
   /** How often the proxy probes each node's /readyz (default 1000 ms). */
   healthIntervalMs?: number
   /**
@@ -79,7 +81,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     // the shared secrets file before nodes could race to create two different ones.
     loadConfig({ env })
     for (let i = 0; i < count; i += 1) {
-      nodes.push(spawnNode({ name: `node${i + 1}`, port: ports[i], env, onOutput: options.onOutput, cpus: options.cpus?.[i] }))
+      nodes.push(spawnNode({ name: `node${i + 1}`, port: ports[i], env, onOutput: options.onOutput, cpus: options.cpus?.[i], runtime: options.runtime }))
     }
     await Promise.all(nodes.map((node) => node.ready()))
     await proxy.checkHealth()

@@ -1,11 +1,14 @@
 /*
- * One OneDoor node as a child process: Node 22 from node_modules running src/main.ts through
- * tsx, configured only by its environment, ready when /readyz answers 200.
+ * One OneDoor node as a child process: Node 22 from node_modules, configured only by its
+ * environment, ready when /readyz answers 200. It runs either as `npm start` does (dist/main.js,
+ * built beforehand, with the start script's runtime flags: `npm run cluster`) or from the
+ * TypeScript sources through tsx (the tests: always the code as it is now, no build needed).
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { PROJECT_ROOT } from '../config/index.js'
+import { readStartCommand } from './start-script.js'
 
 export const NODE_BINARY = path.join(PROJECT_ROOT, 'node_modules', '.bin', 'node')
 
@@ -18,6 +21,22 @@ export interface NodeProcessOptions {
   onOutput?: (line: string) => void
   /** Runs the node under `taskset -c <cpus>` (the benchmark pins processes). */
   cpus?: string
+  /**
+   * 'dist': as `npm start` runs it (package.json's start script: the built entry, its node flags
+   * and environment defaults; build first). 'source' (default): src/main.ts through tsx.
+   */
+  runtime?: NodeRuntime
+}
+
+export type NodeRuntime = 'dist' | 'source'
+
+/** Node's arguments and environment defaults for a runtime; every node also preloads exit-with-parent. */
+function runtimeCommand(runtime: NodeRuntime): { args: string[]; envDefaults: Record<string, string> } {
+  // A .ts preload is fine without tsx: Node ≥ 22.18 strips types itself (it has none anyway).
+  const lifeline = ['--import', './src/cluster/exit-with-parent.ts']
+  if (runtime === 'source') return { args: ['--import', 'tsx', ...lifeline, 'src/main.ts'], envDefaults: {} }
+  const start = readStartCommand()
+  return { args: [...start.nodeFlags, ...lifeline, start.entry], envDefaults: start.envDefaults }
 }
 
 export interface NodeProcess {
@@ -47,13 +66,14 @@ export function spawnNode(options: NodeProcessOptions): NodeProcess {
   let exit: Promise<void>
   let exited = false
   const tail: string[] = []
+  const runtime = runtimeCommand(options.runtime ?? 'source')
 
   function launch(): void {
     const command = options.cpus ? 'taskset' : NODE_BINARY
-    const args = [...(options.cpus ? ['-c', options.cpus, NODE_BINARY] : []), '--import', 'tsx', '--import', './src/cluster/exit-with-parent.ts', 'src/main.ts']
+    const args = [...(options.cpus ? ['-c', options.cpus, NODE_BINARY] : []), ...runtime.args]
     child = spawn(command, args, {
       cwd: PROJECT_ROOT,
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', ...options.env, PORT: String(options.port) },
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', ...runtime.envDefaults, ...options.env, PORT: String(options.port) },
       // stdin stays open as a lifeline: see exit-with-parent.ts.
       stdio: ['pipe', 'pipe', 'pipe'],
     })

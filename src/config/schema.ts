@@ -32,6 +32,12 @@ export const ConfigSchema = z.strictObject({
     /** PostgreSQL pool size per process. */
     poolMax: z.number().int().min(1).max(200).default(10),
   }),
+  clients: z
+    .strictObject({
+      /** How long each process keeps a client's registration in memory: a change or suspension reaches every node within this. */
+      cacheMs: z.number().int().min(0).max(300_000).default(2000),
+    })
+    .default({ cacheMs: 2000 }),
   secrets: z.strictObject({
     /** Secret. Encrypts private signing keys and client secrets at rest. env: ONEDOOR_KEY_ENCRYPTION_KEY */
     keyEncryptionKey: base64Key32,
@@ -76,6 +82,13 @@ export const ConfigSchema = z.strictObject({
       .refine((algs) => algs.includes('RS256'), 'RS256 must be offered (OpenID Connect Core §15.1)'),
     /** How often each node checks the database for a rotated key set. */
     reloadIntervalSeconds: z.number().int().min(1).max(3600),
+    /**
+     * `onedoor keys rotate` refuses a rotation sooner than this after the previous one (`--force`
+     * overrides, for a compromised key). A rotation activates the key the previous one published;
+     * relying parties must have downloaded it by then, and openid-client refetches a JWKS for an
+     * unknown kid at most once a minute (others cache it for minutes). 0 disables the check.
+     */
+    minRotationIntervalSeconds: z.number().int().min(0).max(30 * 86_400).default(600),
   }),
   shutdown: z.strictObject({
     /**
@@ -90,6 +103,13 @@ export const ConfigSchema = z.strictObject({
   jobs: z.strictObject({
     /** Expired-row cleanup period. */
     cleanupIntervalSeconds: z.number().int().min(10),
+    /**
+     * Admin dashboard rollups: how often each node runs the refresh (one node at a time does it), and the
+     * age at which the person counts (levels, MFA, registrations; a full pass over persons, seconds at
+     * 10^7) are recomputed. The dashboard shows them "as of" that time; audit-event counts are always exact.
+     */
+    dashboardRefreshSeconds: z.number().int().min(5).default(60),
+    dashboardPersonsMaxAgeSeconds: z.number().int().min(60).default(600),
   }),
   backchannelLogout: z.strictObject({
     /** Per-portal delivery timeout. */
@@ -100,6 +120,14 @@ export const ConfigSchema = z.strictObject({
      * never shows in the logout. env: ONEDOOR_LOGOUT_WAIT_MS
      */
     userWaitMs: z.coerce.number().int().min(0).max(10_000).default(1500),
+    /**
+     * How long past timeoutMs a delivery being attempted stays leased (no other process's retry
+     * job takes it): enough to sign, send and record the outcome. It is also how long a delivery
+     * waits when the process attempting it dies mid-way (kill -9, a crashed host) before another
+     * node retries it; shorter means a quicker retry, at the cost of a second copy (at least once)
+     * if a process stalls for longer than this.
+     */
+    leaseMarginMs: z.number().int().min(1000).max(3_600_000).default(60_000),
     /** Retries of failed deliveries: exponential backoff from initialDelaySeconds, capped at maxDelaySeconds. */
     retry: z.strictObject({
       /** How often each server process looks for due deliveries. */

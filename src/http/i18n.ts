@@ -17,11 +17,34 @@ export async function createI18n(viewsDir: string) {
   }
   const instance = i18next.createInstance()
   await instance.init({ resources, fallbackLng: DEFAULT_LOCALE, supportedLngs: [...SUPPORTED_LOCALES], interpolation: { escapeValue: false }, initImmediate: false } as never)
+  const translators = new Map(SUPPORTED_LOCALES.map((locale) => [locale, memoised(instance.getFixedT(locale))]))
   return {
     translator(locale: Locale): TFunction {
-      return instance.getFixedT(locale)
+      return translators.get(locale) ?? instance.getFixedT(locale)
     },
   }
+}
+
+/** Distinct plain keys remembered per language; far more than the pages use, and a bound on odd keys. */
+const MAX_REMEMBERED_KEYS = 2000
+
+/**
+ * Every page render looks up dozens of labels, and i18next resolves each one afresh (fallbacks,
+ * nesting, post-processing): a noticeable share of a sign-in's CPU. The resources never change
+ * while the process runs, so a plain key (no options, no interpolation) always translates to the
+ * same text and is remembered; calls with options go straight to i18next.
+ */
+function memoised(t: TFunction): TFunction {
+  const remembered = new Map<string, unknown>()
+  const lookup = (...args: unknown[]): unknown => {
+    const [key] = args
+    if (args.length !== 1 || typeof key !== 'string') return (t as unknown as (...a: unknown[]) => unknown)(...args)
+    if (remembered.has(key)) return remembered.get(key)
+    const text = (t as unknown as (k: string) => unknown)(key)
+    if (remembered.size < MAX_REMEMBERED_KEYS) remembered.set(key, text)
+    return text
+  }
+  return Object.assign(lookup, t) as unknown as TFunction
 }
 
 export type I18n = Awaited<ReturnType<typeof createI18n>>

@@ -1,1 +1,1 @@
-export { createKeySet, type KeySet, type Jwk } from './key-set.js'
+export { createKeySet, type KeySet, type Jwk, type RotationResult } from './key-set.js'

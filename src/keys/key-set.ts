@@ -9,6 +9,7 @@
 import { randomUUID } from 'node:crypto'
 import { exportJWK, generateKeyPair } from 'jose'
 import { open, seal } from '../shared/crypto.js'
+import { AppError } from '../shared/errors.js'
 import type { SigningKeyRow, SigningKeyStore, TrxStore } from '../store/signing-keys.js'
 
 export type Jwk = Record<string, unknown> & { kid: string; alg: string }
@@ -19,6 +20,11 @@ export interface KeySetDeps {
   algorithms: readonly string[]
   /** How long a retired key stays published: the longest lifetime of anything signed. */
   retiredKeyLifetimeMs: number
+  /**
+   * Rotations closer together than this are refused unless forced: the key a rotation activates
+   * was published by the previous one, and relying parties must have fetched it by then (0: no limit).
+   */
+  minRotationIntervalMs?: number
   now?: () => number
 }
 
@@ -43,12 +49,21 @@ export function createKeySet(deps: KeySetDeps) {
     })
   }
 
-  async function rotateKeys(): Promise<{ activated: string[]; retired: string[]; published: string[] }> {
+  /**
+   * Rotates every algorithm's keys. Refused (KEYS_ROTATION_TOO_SOON) when the previous rotation
+   * was less than minRotationIntervalMs ago, unless `force` (a compromised key); the check runs
+   * under the key-set lock, so of two rotations started together the second is refused.
+   */
+  async function rotateKeys(options: { force?: boolean } = {}): Promise<RotationResult> {
     await ensureKeys()
     return deps.store.transaction(async (_trx, store) => {
       const at = now()
+      const lastRotatedAt = await store.lastRotatedAt()
+      const sinceLastMs = lastRotatedAt === undefined ? undefined : at - lastRotatedAt
+      const tooSoon = sinceLastMs !== undefined && sinceLastMs < (deps.minRotationIntervalMs ?? 0)
+      if (tooSoon && !options.force) throw rotationTooSoon(sinceLastMs, deps.minRotationIntervalMs!)
       const rows = await store.listPublishable(at)
-      const result = { activated: [] as string[], retired: [] as string[], published: [] as string[] }
+      const result: RotationResult = { activated: [], retired: [], published: [], ...(tooSoon ? { forcedAfterSeconds: Math.floor(sinceLastMs / 1000) } : {}) }
       for (const alg of deps.algorithms) {
         await rotateAlgorithm(store, rows.filter((r) => r.alg === alg), alg, at, result)
       }
@@ -56,7 +71,7 @@ export function createKeySet(deps: KeySetDeps) {
     })
   }
 
-  async function rotateAlgorithm(store: TrxStore, rows: SigningKeyRow[], alg: string, at: number, result: { activated: string[]; retired: string[]; published: string[] }) {
+  async function rotateAlgorithm(store: TrxStore, rows: SigningKeyRow[], alg: string, at: number, result: RotationResult) {
     const active = rows.find((r) => r.state === 'active')
     const next = rows.find((r) => r.state === 'next')
     if (active) {
@@ -102,6 +117,25 @@ export function createKeySet(deps: KeySetDeps) {
       expiresAt: null,
     }
   }
+}
+
+export interface RotationResult {
+  activated: string[]
+  retired: string[]
+  published: string[]
+  /** Set when a forced rotation came sooner than the minimum interval: seconds since the previous one. */
+  forcedAfterSeconds?: number
+}
+
+function rotationTooSoon(sinceLastMs: number, minIntervalMs: number): AppError {
+  const since = Math.floor(sinceLastMs / 1000)
+  const wait = Math.ceil((minIntervalMs - sinceLastMs) / 1000)
+  return new AppError(
+    'KEYS_ROTATION_TOO_SOON',
+    `refused: the last rotation was ${since} s ago and keys.minRotationIntervalSeconds is ${minIntervalMs / 1000}; ` +
+      `relying parties may not have fetched the key this one would activate yet. Try again in ${wait} s, or use --force if a key is compromised`,
+    { status: 409, details: { sinceLastSeconds: since, retryAfterSeconds: wait } },
+  )
 }
 
 function aad(kid: string): string {

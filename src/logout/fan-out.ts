@@ -15,8 +15,6 @@ import { signLogoutToken } from './logout-token.js'
 import { postLogoutToken, type PostLogoutToken } from './post-logout-token.js'
 import type { DeliveryOutcome, LogoutQueueStore, LogoutReason, LogoutTarget, QueuedDelivery } from './types.js'
 
-/** Time beyond the delivery timeout a claimed row stays leased: enough to sign, send and record. */
-const LEASE_MARGIN_MS = 60_000
 const HOUR_MS = 3_600_000
 
 export interface FanOutSettings {
@@ -24,6 +22,8 @@ export interface FanOutSettings {
   timeoutMs: number
   /** The longest the person's logout waits. */
   userWaitMs: number
+  /** Time beyond timeoutMs a delivery being attempted stays leased: enough to sign, send and record; a dead process's rows wait this long. */
+  leaseMarginMs: number
   retry: RetrySettings & { batchSize: number; retentionDays: number }
 }
 
@@ -62,6 +62,7 @@ export function createLogoutFanOut(deps: FanOutDeps) {
   const post = deps.post ?? postLogoutToken
   const now = deps.now ?? Date.now
   const { settings, queue, logger } = deps
+  const leaseMs = settings.timeoutMs + settings.leaseMarginMs
   const background = new Set<Promise<void>>()
   let retrying = false
   let lastPurgeAt = 0
@@ -114,7 +115,7 @@ export function createLogoutFanOut(deps: FanOutDeps) {
       async finish(): Promise<FanOutReport> {
         if (deliveries.length > 0) {
           // Leased past the per-portal timeout: no retry job takes a row while its first attempt runs.
-          const persisted = queue.enqueue(deliveries, { now: startedAt, leaseUntil: startedAt + settings.timeoutMs + LEASE_MARGIN_MS }).then(
+          const persisted = queue.enqueue(deliveries, { now: startedAt, leaseUntil: startedAt + leaseMs }).then(
             () => true,
             (err) => {
               logger.error({ err, deliveries: deliveries.length }, 'could not queue logout deliveries; failures will not be retried')
@@ -148,7 +149,7 @@ export function createLogoutFanOut(deps: FanOutDeps) {
       const offset = options.now === undefined ? 0 : options.now - now()
       const clock = () => now() + offset
       const at = clock()
-      const claimed = await queue.claimDue({ now: at, leaseUntil: at + settings.timeoutMs + LEASE_MARGIN_MS, limit: settings.retry.batchSize })
+      const claimed = await queue.claimDue({ now: at, leaseUntil: at + leaseMs, limit: settings.retry.batchSize })
       report.claimed = claimed.length
       if (claimed.length > 0) {
         const outcomes = await Promise.all(claimed.map((d) => attempt(d, undefined, clock)))

@@ -7,6 +7,7 @@ import type { Configuration, KoaContextWithOIDC, FindAccount, Adapter } from 'oi
 import { errors } from 'oidc-provider'
 import type { Config } from '../config/index.js'
 import type { Jwk } from '../keys/index.js'
+import { CookieKeygrip } from '../http/cookie-keygrip.js'
 import { derivePairwiseKey, federationMetadataProblem, FEDERATION_CLIENT_PROPERTIES, pairwiseSubject, CLIENT_SECTOR_PROPERTY } from '../federation/index.js'
 import { restrictClaimsToClientScope } from './claims-allow-list.js'
 import { ADMIN_API_SCOPE, adminApiResource, CONSOLE_CLIENT_ID } from '../admin/tokens.js'
@@ -76,7 +77,8 @@ export function buildConfiguration(config: Config, deps: ConfigurationDeps): Con
       clientAuthSigningAlgValues: algs,
     },
     cookies: {
-      keys: [...config.secrets.cookieKeys],
+      // keygrip's format without its costly comparison (see cookie-keygrip.ts).
+      keys: new CookieKeygrip(config.secrets.cookieKeys),
       long: cookieOptions,
       short: cookieOptions,
     },

@@ -85,22 +85,69 @@ function answerUnknownRoutes(renderError: ConfigurationDeps['pages']['renderErro
  * provider middleware sees it; only the server_error event carries the cause. Requests whose
  * cause was the database being away are answered 503 temporarily_unavailable with Retry-After
  * instead, like OneDoor's own routes, so clients and load balancers retry (issue 6, drill 1).
+ * At the authorization endpoint (and its resume), once the client and its redirect_uri are
+ * validated, the answer goes back to the client, as RFC 6749 §4.1.2.1 wants and as
+ * `temporarily_unavailable` exists for: the portal learns why and can offer a retry, instead of
+ * the person being left on OneDoor's error page.
  */
 function answerUnavailable(provider: Provider, isUnavailable: (err: unknown) => boolean, renderError: ConfigurationDeps['pages']['renderError']): void {
   const unavailable = new WeakSet<object>()
-  provider.on('server_error', (ctx: object, err: unknown) => {
-    if (isUnavailable(err)) unavailable.add(ctx)
+  provider.on('server_error', (ctx: KoaContextWithOIDC, err: unknown) => {
+    if (!isUnavailable(err)) return
+    unavailable.add(ctx)
+    // oidc-provider's authorization error handler emits this event, then sends the error back to
+    // the client only if the error allows it (its own errors do, foreign ones never) and the
+    // redirect_uri is registered; so the database's error is allowed here. The answer it then
+    // builds says server_error, which reviseRedirectedError corrects.
+    const route = ctx.oidc?.route
+    if ((route === 'authorization' || route === 'resume') && typeof err === 'object' && err !== null) Object.assign(err, { allow_redirect: true })
   })
   provider.use(async (ctx: KoaContextWithOIDC, next: () => Promise<void>) => {
     await next()
-    // Only a rendered 500: an error already redirected to the client keeps its redirect.
-    if (!unavailable.has(ctx) || ctx.status !== 500) return
+    if (!unavailable.has(ctx) || reviseRedirectedError(ctx) || ctx.status !== 500) return
     const out = { error: 'temporarily_unavailable', error_description: UNAVAILABLE_DESCRIPTION }
     ctx.set('retry-after', String(RETRY_AFTER_SECONDS))
     if (ctx.accepts('json', 'html') === 'html') await renderError(ctx, out, new errors.OIDCProviderError(503, out.error))
     else ctx.body = out
     ctx.status = 503
   })
+}
+
+const SERVER_ERROR_INPUT = /<input type="hidden" name="error" value="server_error"\/>/
+
+/**
+ * An authorization error oidc-provider sent back to the client (the query or fragment of a
+ * redirect, or a form_post page) says server_error: it is rewritten to temporarily_unavailable
+ * with OneDoor's description, other parameters (state, iss) untouched. Returns whether the
+ * answer was such a redirect. oidc-provider builds these answers from a private copy of the
+ * error, so they can only be revised after the fact.
+ */
+function reviseRedirectedError(ctx: KoaContextWithOIDC): boolean {
+  const location = ctx.status >= 300 && ctx.status < 400 ? ctx.response.get('location') : ''
+  if (location) {
+    const url = new URL(location)
+    const fragment = new URLSearchParams(url.hash.slice(1))
+    if (url.searchParams.get('error') === 'server_error') setUnavailable(url.searchParams)
+    else if (fragment.get('error') === 'server_error') url.hash = setUnavailable(fragment).toString()
+    else return true
+    ctx.redirect(url.href)
+    return true
+  }
+  if (typeof ctx.body === 'string' && SERVER_ERROR_INPUT.test(ctx.body)) {
+    ctx.body = ctx.body
+      .replace(SERVER_ERROR_INPUT, '<input type="hidden" name="error" value="temporarily_unavailable"/>')
+      .replace(/(<input type="hidden" name="error_description" value=")[^"]*("\/>)/, `$1${UNAVAILABLE_DESCRIPTION}$2`)
+    // As oidc-provider answers any other error it posts back to the client.
+    ctx.status = 400
+    return true
+  }
+  return false
+}
+
+function setUnavailable(params: URLSearchParams): URLSearchParams {
+  params.set('error', 'temporarily_unavailable')
+  params.set('error_description', UNAVAILABLE_DESCRIPTION)
+  return params
 }
 
 /** Thrown by the adapter when a concurrent redemption already consumed a code or refresh token. */

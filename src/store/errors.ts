@@ -19,7 +19,8 @@ export function isConnectionError(err: unknown): boolean {
   const code = typeof e?.code === 'string' ? e.code : ''
   if (CONNECTION_CODES.has(code) || /^08[0-9A-Z]{3}$/.test(code) || e?.name === 'KnexTimeoutError') return true
   // node-postgres reports a socket that died under a pooled client without a code.
-  return /Connection terminated|not queryable|terminating connection/i.test(e?.message ?? '')
+  // Its pool reports a connection it could not open in time as a plain timeout.
+  return /Connection terminated|not queryable|terminating connection|timeout exceeded when trying to connect/i.test(e?.message ?? '')
 }
 
 /**

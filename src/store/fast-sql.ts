@@ -2,14 +2,14 @@
  * Hot-path statements sent straight to a pooled connection, skipping knex's query builder and
  * runner. The oidc-provider adapter runs one to six single-row statements per token request and
  * the audit trail appends a record to each, and building each through knex cost more CPU than
- * executing it. The connection still comes from knex's pool, so a statement never slips into
- * another caller's open transaction (SQLite has one connection; a transaction holds it until it
- * ends).
- * SQLite: statements prepared once per connection (node-sqlite.ts caches them); writes are
- * group-committed (see `sqliteWrites`).
- * PostgreSQL: named prepared statements, parsed and planned once per connection.
+ * executing it. A statement never slips into another caller's open transaction:
+ * SQLite: the connection comes from knex's pool (SQLite has one connection; a transaction holds
+ * it until it ends); statements prepared once per connection (node-sqlite.ts caches them); writes
+ * are group-committed (see `sqliteWrites`).
+ * PostgreSQL: sent on node-postgres's own pool (`statementPool`, whose connections never run a
+ * transaction) as named prepared statements, parsed and planned once per connection.
  */
-import type { Db } from './db.js'
+import { statementPool, type Db } from './db.js'
 import type { NodeSqliteConnection } from './node-sqlite.js'
 
 export interface Statement {
@@ -40,10 +40,6 @@ export interface SyncSqlSession {
   run(s: Statement, values: unknown[]): number
 }
 
-interface PgConnection {
-  query(config: { name?: string; text: string; values: unknown[] }): Promise<{ rows: Record<string, unknown>[]; rowCount: number | null }>
-}
-
 interface KnexClient {
   acquireConnection(): Promise<unknown>
   releaseConnection(connection: unknown): Promise<void>
@@ -68,22 +64,20 @@ export function createFastSql(db: Db) {
   const client = db.client as unknown as KnexClient
   const isPg = db.client.config.client === 'pg'
   const writes = isPg ? undefined : sqliteWrites(db)
+  const pgPool = isPg ? statementPool(db) : undefined
 
   return {
     isPg,
     /** Rows of a SELECT (or of a statement with RETURNING). */
     rows: (s: Statement, values: unknown[]): Promise<Record<string, unknown>[]> => {
-      const idle = isPg ? undefined : idleSqliteConnection(client)
+      if (pgPool) return pgPool.query(pgQuery(s, values)).then((result) => result.rows)
+      const idle = idleSqliteConnection(client)
       if (idle) return new Promise((resolve) => resolve(idle.prepare(s.sql).all(values)))
-      return withConnection(client, async (conn) =>
-        isPg ? (await (conn as PgConnection).query(pgQuery(s, values))).rows : (conn as NodeSqliteConnection).prepare(s.sql).all(values),
-      )
+      return withConnection(client, async (conn) => (conn as NodeSqliteConnection).prepare(s.sql).all(values))
     },
     /** Number of rows changed by an INSERT, UPDATE or DELETE (committed when this resolves). */
     run: (s: Statement, values: unknown[]): Promise<number> =>
-      writes
-        ? writes((session) => session.run(s, values))
-        : withConnection(client, async (conn) => (await (conn as PgConnection).query(pgQuery(s, values))).rowCount ?? 0),
+      pgPool ? pgPool.query(pgQuery(s, values)).then((result) => result.rowCount ?? 0) : writes!((session) => session.run(s, values)),
     /**
      * SQLite only: `work` runs synchronously and atomically (all of its statements or none), in
      * the next group commit; the promise settles once that committed.

@@ -22,6 +22,31 @@ export function createAdapterClass(deps: AdapterDeps) {
   const now = deps.now ?? Date.now
   // Every statement below runs on most token requests: fixed SQL, prepared once (fast-sql.ts).
   const sql = createFastSql(db)
+  /** PostgreSQL: token look-ups by id asked for in the running task (see findToken). */
+  const tokenFinds = new Map<string, { types: Set<string>; rows: Promise<Row[]> }>()
+
+  /**
+   * A token presented without saying what it is (introspection, revocation) is looked up as an
+   * access token, a client-credentials token and a refresh token at once: oidc-provider asks for
+   * all three synchronously, which made three statements and, on PostgreSQL, three round trips.
+   * Look-ups of one id asked for in the same task share one statement instead, sent from a
+   * microtask: before anything else can run, so it still sees every write that had completed
+   * when they were asked for. A lone look-up (a refresh) keeps the one-type statement.
+   */
+  function findToken(type: string, id: string): Promise<Row[]> {
+    const pending = tokenFinds.get(id)
+    if (pending) {
+      pending.types.add(type)
+      return pending.rows
+    }
+    const types = new Set([type])
+    const rows = new Promise<void>((resolve) => queueMicrotask(resolve)).then(() => {
+      tokenFinds.delete(id)
+      return types.size === 1 ? sql.rows(FIND_BY.id, [type, id]).then((found) => found.map((row) => ({ ...row, type }))) : sql.rows(FIND_TOKEN, [id])
+    })
+    tokenFinds.set(id, { types, rows })
+    return rows
+  }
 
   return class KnexAdapter {
     readonly name: string
@@ -47,6 +72,7 @@ export function createAdapterClass(deps: AdapterDeps) {
 
     async find(id: string): Promise<Payload | undefined> {
       if (this.name === 'Client') return clients.findMetadata(id)
+      if (sql.isPg && TOKEN_TYPES.has(this.name)) return this.fromRow((await findToken(this.name, id)).find((row) => row.type === this.name))
       return this.findBy(FIND_BY.id, id)
     }
 
@@ -76,17 +102,27 @@ export function createAdapterClass(deps: AdapterDeps) {
     }
 
     private async findBy(by: Statement, value: string): Promise<Payload | undefined> {
-      const [row] = (await sql.rows(by, [this.name, value])) as { payload: string; expires_at: unknown; consumed_at: unknown }[]
+      const [row] = await sql.rows(by, [this.name, value])
+      return this.fromRow(row)
+    }
+
+    private fromRow(row: Row | undefined): Payload | undefined {
       if (!row) return undefined
       if (row.expires_at !== null && Number(row.expires_at) <= now()) return undefined
-      const payload = JSON.parse(row.payload) as Payload
+      const payload = JSON.parse(String(row.payload)) as Payload
       if (row.consumed_at !== null) payload.consumed = Math.floor(Number(row.consumed_at) / 1000)
       return payload
     }
   }
 }
 
+/** payload, expires_at, consumed_at (and type, for token look-ups). */
+type Row = Record<string, unknown>
+
 const SELECT = 'select payload, expires_at, consumed_at from oidc_payloads where type = ? and'
+/** The models oidc-provider looks a presented token up in when it does not know which it is. */
+const TOKEN_TYPES = new Set(['AccessToken', 'ClientCredentials', 'RefreshToken'])
+const FIND_TOKEN = statement('payload_token_by_id', `select type, payload, expires_at, consumed_at from oidc_payloads where id = ? and type in (${[...TOKEN_TYPES].map((t) => `'${t}'`).join(', ')})`)
 const FIND_BY = {
   id: statement('payload_by_id', `${SELECT} id = ? limit 1`),
   uid: statement('payload_by_uid', `${SELECT} uid = ? limit 1`),

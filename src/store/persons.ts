@@ -8,6 +8,9 @@ import { createFastSql, statement } from './fast-sql.js'
 
 /** On every token issuance, refresh and userinfo (claims): a prepared statement (fast-sql.ts). */
 const PERSON_BY_ID = statement('person_by_id', 'select * from persons where id = ? limit 1')
+/** On every password sign-in (the identifier's lookup), prepared like PERSON_BY_ID. */
+const PERSON_BY_ID_NUMBER_INDEX = statement('person_by_id_number_index', 'select * from persons where id_number_index = ? limit 1')
+const PERSON_BY_PHONE = statement('person_by_phone', 'select * from persons where phone = ? limit 1')
 
 export interface PersonRow {
   id: string
@@ -58,11 +61,11 @@ export function createPersonStore(db: Db) {
   }
 
   async function findByIdNumberIndex(index: string): Promise<PersonRow | undefined> {
-    return fromDb(await db('persons').where({ id_number_index: index }).first())
+    return fromDb((await sql.rows(PERSON_BY_ID_NUMBER_INDEX, [index]))[0])
   }
 
   async function findByPhone(phone: string): Promise<PersonRow | undefined> {
-    return fromDb(await db('persons').where({ phone }).first())
+    return fromDb((await sql.rows(PERSON_BY_PHONE, [phone]))[0])
   }
 
   /**

@@ -61,6 +61,10 @@ export function createSigningKeyStore(db: Db) {
       if (db.client.config.client === 'pg') await trx.raw("select pg_advisory_xact_lock(hashtext(coalesce(current_schema(), '')), ?)", [KEY_SET_LOCK_KEY])
       return work(trx, {
         listPublishable: (now) => listPublishable(now, trx),
+        lastRotatedAt: async () => {
+          const row = await trx('signing_keys').max({ at: 'retired_at' }).first()
+          return row?.at == null ? undefined : Number(row.at)
+        },
         insert: (row) => insert(row, trx),
         setState: async (kid, patch) => {
           await trx('signing_keys').where({ kid }).update({
@@ -77,6 +81,8 @@ export function createSigningKeyStore(db: Db) {
 
 export interface TrxStore {
   listPublishable(now: number): Promise<SigningKeyRow[]>
+  /** When the last rotation retired a key (undefined: never rotated since the keys were first made). */
+  lastRotatedAt(): Promise<number | undefined>
   insert(row: SigningKeyRow): Promise<void>
   setState(kid: string, patch: { state: KeyState; activatedAt?: number | null; retiredAt?: number | null; expiresAt?: number | null }): Promise<void>
 }

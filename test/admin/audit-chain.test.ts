@@ -91,6 +91,29 @@ describe('audit trail: hash chain', () => {
     assert.deepEqual([result.ok, result.problem?.seq, result.problem?.kind], [false, 7, 'inserted'])
   })
 
+  it('verifies a live chain while another process keeps appending (no false "inserted")', async () => {
+    // Threat inverted: a verifier that cries wolf on a busy cluster gets ignored. Appends go on in
+    // this process while `audit verify` runs in another; every run must report the chain intact.
+    let appending = true
+    let appended = 0
+    const writer = (async () => {
+      while (appending) {
+        await audit.record(event(100 + appended))
+        appended += 1
+      }
+    })()
+    const runs = []
+    for (let i = 0; i < 2; i += 1) runs.push(await runCli(server.database, ['audit', 'verify']))
+    appending = false
+    await writer
+    assert.ok(appended > 0, 'the writer appended while verify ran')
+    for (const run of runs) {
+      assert.equal(run.code, 0, run.stderr)
+      assert.match(run.stdout, /intact/)
+    }
+    assert.equal((await audit.verify()).ok, true)
+  })
+
   it('masks personal data and drops secrets from details', async () => {
     const rec = await audit.record(event(7, { details: { note: '核验 230102199001011237，手机 13912345678', password: 'hunter2', nested: { client_secret: 'abc' } } }))
     const details = JSON.parse(rec.details)

@@ -4,6 +4,8 @@
  * write; command names and flags do not change.
  */
 import assert from 'node:assert/strict'
+import { writeFileSync } from 'node:fs'
+import path from 'node:path'
 import { assertOneLineFailure, runCli } from '../helpers/cli.js'
 import { useTestDb } from '../helpers/database.js'
 import { randomIdNumber, randomPhone } from '../helpers/onedoor.js'
@@ -125,6 +127,33 @@ describe('onedoor CLI', function () {
       const after = await env.db('signing_keys').select('kid', 'state')
       for (const kid of rotated.published) assert.equal(after.find((k) => k.kid === kid)?.state, 'next')
       for (const kid of rotated.retired) assert.equal(after.find((k) => k.kid === kid)?.state, 'retired')
+    })
+
+    const keyStates = async () => (await env.db('signing_keys').select('kid', 'state').orderBy('kid')).map((k) => `${k.kid}:${k.state}`)
+
+    it('rotate: refuses a rotation sooner than keys.minRotationIntervalSeconds after the previous one; nothing changes', async () => {
+      const before = await keyStates()
+      const refused = await runCli(env.database, ['keys', 'rotate'])
+      assertOneLineFailure(refused, /KEYS_ROTATION_TOO_SOON: refused: the last rotation was \d+ s ago and keys\.minRotationIntervalSeconds is 600; .*--force/)
+      assert.deepEqual(await keyStates(), before, 'no key changed state')
+    })
+
+    it('rotate --force: rotates anyway and warns what relying parties will see', async () => {
+      const before = await env.db('signing_keys').where({ state: 'next' }).pluck('kid')
+      const forced = await runCli(env.database, ['keys', 'rotate', '--force', '--json'])
+      assert.equal(forced.code, 0, forced.stderr)
+      const rotated = JSON.parse(forced.stdout) as { activated: string[]; forcedAfterSeconds?: number }
+      assert.deepEqual([...rotated.activated].sort(), [...before].sort())
+      assert.equal(typeof rotated.forcedAfterSeconds, 'number')
+      assert.match(forced.stderr, /^onedoor: warning: forced rotation \d+ s after the previous one: relying parties .* reject ID tokens .* until they fetch the JWKS again/)
+    })
+
+    it('rotate: a deployment may lower the interval in its configuration (0: no check)', async () => {
+      const file = path.join(env.database.dataDir, 'no-rotation-interval.json')
+      writeFileSync(file, JSON.stringify({ keys: { minRotationIntervalSeconds: 0 } }))
+      const result = await runCli(env.database, ['keys', 'rotate', '--json'], { env: { ONEDOOR_CONFIG_FILE: file } })
+      assert.equal(result.code, 0, result.stderr)
+      assert.equal(result.stderr, '', 'no warning: nothing was forced')
     })
   })
 

@@ -99,6 +99,20 @@ describe('oidc-provider adapter', () => {
     assert.equal(await grants.find('g-revoke'), undefined, 'a grant is its own grant id')
   })
 
+  it('answers a token looked up as three models at once under its own model only, consumed state included', async () => {
+    // Introspection without a type hint asks for all three in one go (one statement on PostgreSQL).
+    const models = ['AccessToken', 'ClientCredentials', 'RefreshToken'].map((name) => new Adapter(name))
+    await models[2].upsert('rt-any', { grantId: 'g-any', accountId: 'a1' }, 60)
+    await models[0].upsert('at-any', { grantId: 'g-any', accountId: 'a1' }, 60)
+    const found = await Promise.all(models.map((m) => m.find('rt-any')))
+    assert.deepEqual(found, [undefined, undefined, { grantId: 'g-any', accountId: 'a1' }])
+    assert.deepEqual(await Promise.all(models.map((m) => m.find('at-any'))), [{ grantId: 'g-any', accountId: 'a1' }, undefined, undefined])
+    await models[2].consume('rt-any')
+    const [, , after] = await Promise.all(models.map((m) => m.find('rt-any')))
+    assert.equal(after?.consumed, Math.floor(now / 1000), 'a look-up after the consume sees it')
+    assert.deepEqual(await Promise.all([models[0].find('nope'), models[1].find('nope'), models[2].find('nope')]), [undefined, undefined, undefined])
+  })
+
   it('destroys a row', async () => {
     const interactions = new Adapter('Interaction')
     await interactions.upsert('i-1', { uid: 'i-1' }, 600)

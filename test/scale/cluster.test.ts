@@ -171,6 +171,7 @@ describe('several nodes over one PostgreSQL database (issue 6)', function () {
     await logoutAt(agent, up, first.tokens.id_token!)
     assert.equal(up.receiver.tokens.length, 1, 'the portal that is up has its token at once')
     // Node B stops (gracefully: its first attempts end and are recorded); the queue is in the database.
+    // kill -9 in the middle of the fan-out, nothing recorded: test/scale/drill-logout-kill.test.ts.
     await env.cluster.nodes[1].stop()
     try {
       await deliveredByNodeA(person.id, [up, down, slow], before)

@@ -100,10 +100,18 @@ describe('fault drill: PostgreSQL restarts under token load', function () {
     await pg!.stop('fast')
     const notReady = await eventually(async () => readiness.find((r) => r.at > stoppedAt && r.status === 503), '/readyz to report 503 while the database is down', 200)
     // Meanwhile the node still publishes its keys (relying parties keep verifying tokens), and
-    // browsers are told the service is unavailable, not broken: a new authorization request
-    // (provider route) and the login form sent now (OneDoor's interaction route) both get 503.
+    // browsers are told the service is unavailable, not broken. A new authorization request goes
+    // back to the portal with error=temporarily_unavailable while the client is still cached
+    // (clients.cacheMs), else gets the 503 page; the login form sent now gets the 503 page.
     assert.equal((await fetch(`${url}/jwks`)).status, 200)
-    await assertBrowserToldUnavailable(await browser.get(authorization.url.toString()))
+    const again = await browser.get(authorization.url.toString(), atPortal(portal))
+    if (again.status === 0) {
+      const back = new URL(again.url)
+      assert.equal(back.searchParams.get('error'), 'temporarily_unavailable')
+      assert.equal(back.searchParams.get('state'), authorization.state)
+    } else {
+      await assertBrowserToldUnavailable(again)
+    }
     await assertBrowserToldUnavailable(await browser.submit(loginPage, '/login', credentials))
     await sleep(2500)
     await pg!.start()
