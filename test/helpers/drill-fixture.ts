@@ -4,7 +4,11 @@
  * (client_credentials), portals (code flow) and one queued logout delivery leased far in the
  * future, so every kind of row the drills count exists before the fault.
  */
+import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
 import { createServices } from '../../src/app.js'
 import { freePort, spawnNode, type NodeProcess } from '../../src/cluster/index.js'
 import { loadConfig, type Config } from '../../src/config/index.js'
@@ -12,6 +16,7 @@ import { registerClient, type RegisterClientInput } from '../../src/oidc/index.j
 import { createLogoutQueueStore } from '../../src/store/logout-queue.js'
 import { createDb, migrateLatest, type Db } from '../../src/store/db.js'
 import { randomIdNumber, randomPhone, TEST_SECRETS } from './onedoor.js'
+import { isPrivatePostgresAvailable, startPrivatePostgres, type PrivatePostgres } from './private-postgres.js'
 import { discover, oidc, signInThroughPages, startAuthorization } from './relying-party.js'
 import type { TestClient, TestPerson } from './sign-in.js'
 import { UserAgent } from './user-agent.js'
@@ -99,4 +104,40 @@ export function requestClientToken(url: string, client: { clientId: string; clie
     headers: { authorization: `Basic ${Buffer.from(`${client.clientId}:${client.clientSecret}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
     body: 'grant_type=client_credentials',
   })
+}
+
+export interface PrivateDatabaseDrill {
+  pg: PrivatePostgres
+  data: DrillData
+  node: NodeProcess
+}
+
+/**
+ * Registers before/after hooks for a drill that owns its database: a private PostgreSQL
+ * (never the shared server), the drill data, and one node with `nodeConfig` as its config file.
+ * The returned object is filled in by the `before` hook.
+ */
+export function usePrivateDatabaseDrill(options: { seed?: Parameters<typeof seedDrillData>[1]; nodeConfig?: object } = {}): PrivateDatabaseDrill {
+  const drill = {} as PrivateDatabaseDrill
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'onedoor-drill-'))
+  before(async function () {
+    // Not skipped when the binaries are missing: the drill would then pass unseen. PostgreSQL's
+    // server binaries are on every machine this suite runs on (the suite's own database is one).
+    assert.ok(isPrivatePostgresAvailable(), 'this drill starts its own PostgreSQL: initdb and pg_ctl must be in /usr/lib/postgresql/15/bin (or ONEDOOR_TEST_PG_BIN)')
+    drill.pg = await startPrivatePostgres()
+    const env: Record<string, string> = { DATABASE_URL: drill.pg.url, ONEDOOR_DB_SCHEMA: 'onedoor', ONEDOOR_DATA_DIR: dataDir }
+    drill.data = await seedDrillData(env, options.seed)
+    if (options.nodeConfig) {
+      env.ONEDOOR_CONFIG_FILE = path.join(dataDir, 'node.json')
+      writeFileSync(env.ONEDOOR_CONFIG_FILE, JSON.stringify(options.nodeConfig))
+    }
+    drill.node = await startDrillNode(env)
+  })
+  after(async () => {
+    await drill.node?.stop()
+    await drill.data?.close()
+    drill.pg?.destroy()
+    rmSync(dataDir, { recursive: true, force: true })
+  })
+  return drill
 }

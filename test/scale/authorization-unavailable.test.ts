@@ -10,13 +10,8 @@
  * one after it (storing the interaction).
  */
 import assert from 'node:assert/strict'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import path from 'node:path'
-import type { NodeProcess } from '../../src/cluster/index.js'
 import { UNAVAILABLE_DESCRIPTION } from '../../src/http/errors.js'
-import { seedDrillData, startDrillNode, type DrillData } from '../helpers/drill-fixture.js'
-import { isPrivatePostgresAvailable, startPrivatePostgres, type PrivatePostgres } from '../helpers/private-postgres.js'
+import { usePrivateDatabaseDrill } from '../helpers/drill-fixture.js'
 import { discover, oidc, startAuthorization } from '../helpers/relying-party.js'
 import { eventually } from '../helpers/sign-in.js'
 import { UserAgent } from '../helpers/user-agent.js'
@@ -24,32 +19,11 @@ import { UserAgent } from '../helpers/user-agent.js'
 describe('authorization endpoint while the database is away (issue 6)', function () {
   this.timeout(120_000)
 
-  let pg: PrivatePostgres | undefined
-  let data: DrillData | undefined
-  let node: NodeProcess | undefined
-  const dataDir = mkdtempSync(path.join(tmpdir(), 'onedoor-authz-'))
-
-  before(async function () {
-    // Not skipped when the binaries are missing: the drill would then pass unseen. PostgreSQL's
-    // server binaries are on every machine this suite runs on (the suite's own database is one).
-    assert.ok(isPrivatePostgresAvailable(), 'this drill starts its own PostgreSQL: initdb and pg_ctl must be in /usr/lib/postgresql/15/bin (or ONEDOOR_TEST_PG_BIN)')
-    pg = await startPrivatePostgres()
-    const env = { DATABASE_URL: pg.url, ONEDOOR_DB_SCHEMA: 'onedoor', ONEDOOR_DATA_DIR: dataDir }
-    data = await seedDrillData(env, { persons: 1 })
-    const configFile = path.join(dataDir, 'node.json')
-    writeFileSync(configFile, JSON.stringify({ clients: { cacheMs: 300_000 } }))
-    node = await startDrillNode({ ...env, ONEDOOR_CONFIG_FILE: configFile })
-  })
-  after(async () => {
-    await node?.stop()
-    await data?.close()
-    pg?.destroy()
-    rmSync(dataDir, { recursive: true, force: true })
-  })
+  const drill = usePrivateDatabaseDrill({ seed: { persons: 1 }, nodeConfig: { clients: { cacheMs: 300_000 } } })
 
   it('redirects to the portal with error=temporarily_unavailable, not server_error, and works again once the database is back', async () => {
-    const portal = data!.portals[0]
-    const config = await discover(node!.url, portal.clientId, portal.clientSecret)
+    const portal = drill.data.portals[0]
+    const config = await discover(drill.node.url, portal.clientId, portal.clientSecret)
     const atPortal = (url: URL) => url.toString().startsWith(portal.redirectUri)
     const authorize = () => startAuthorization(config, { redirect_uri: portal.redirectUri, scope: 'openid profile' })
 
@@ -57,8 +31,8 @@ describe('authorization endpoint while the database is away (issue 6)', function
     const first = await new UserAgent().get((await authorize()).url.toString(), atPortal)
     assert.ok(first.body.includes('/login"'), `a login page, got ${first.status} at ${first.url}`)
 
-    await data!.db.destroy() // the test's own pool, reopened afterwards: only the node's connections break
-    await pg!.stop('immediate')
+    await drill.data.db.destroy() // the test's own pool, reopened afterwards: only the node's connections break
+    await drill.pg.stop('immediate')
     try {
       // Step 2, database down: a new authorization request of the same portal.
       const start = await authorize()
@@ -68,7 +42,7 @@ describe('authorization endpoint while the database is away (issue 6)', function
       assert.equal(callback.searchParams.get('error'), 'temporarily_unavailable')
       assert.equal(callback.searchParams.get('error_description'), UNAVAILABLE_DESCRIPTION)
       assert.equal(callback.searchParams.get('state'), start.state, 'the state comes back')
-      assert.equal(callback.searchParams.get('iss'), node!.url, 'the issuer comes back (RFC 9207)')
+      assert.equal(callback.searchParams.get('iss'), drill.node.url, 'the issuer comes back (RFC 9207)')
       // The portal's openid-client sees an authorization error it can explain to the person.
       await assert.rejects(
         oidc.authorizationCodeGrant(config, callback, { pkceCodeVerifier: start.codeVerifier, expectedState: start.state, expectedNonce: start.nonce }),
@@ -83,8 +57,8 @@ describe('authorization endpoint while the database is away (issue 6)', function
       assert.ok(form.includes('name="error" value="temporarily_unavailable"'), form)
       assert.ok(!form.includes('server_error'), 'no server_error anywhere')
     } finally {
-      await pg!.start()
-      data!.db.initialize()
+      await drill.pg.start()
+      drill.data.db.initialize()
     }
 
     // Step 3, database back: the same kind of request shows the login page again, without a restart.

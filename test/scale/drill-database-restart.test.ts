@@ -8,14 +8,9 @@
  * shared server the rest of the suite runs on.
  */
 import assert from 'node:assert/strict'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { assertNothingLost, countDurableRows } from '../helpers/durable-counts.js'
-import type { NodeProcess } from '../../src/cluster/index.js'
-import { requestClientToken, seedDrillData, signInAt, startDrillNode, type DrillData, type Portal } from '../helpers/drill-fixture.js'
-import { isPrivatePostgresAvailable, startPrivatePostgres, type PrivatePostgres } from '../helpers/private-postgres.js'
+import { requestClientToken, signInAt, usePrivateDatabaseDrill, type Portal } from '../helpers/drill-fixture.js'
 import { discover, startAuthorization } from '../helpers/relying-party.js'
 import { eventually } from '../helpers/sign-in.js'
 import { UserAgent, type PageResponse } from '../helpers/user-agent.js'
@@ -31,36 +26,17 @@ interface Outcome {
 describe('fault drill: PostgreSQL restarts under token load', function () {
   this.timeout(150_000)
 
-  let pg: PrivatePostgres | undefined
-  let data: DrillData | undefined
-  let node: NodeProcess | undefined
-  const dataDir = mkdtempSync(path.join(tmpdir(), 'onedoor-drill-'))
-
-  before(async function () {
-    // Not skipped when the binaries are missing: the drill would then pass unseen. PostgreSQL's
-    // server binaries are on every machine this suite runs on (the suite's own database is one).
-    assert.ok(isPrivatePostgresAvailable(), 'this drill starts its own PostgreSQL: initdb and pg_ctl must be in /usr/lib/postgresql/15/bin (or ONEDOOR_TEST_PG_BIN)')
-    pg = await startPrivatePostgres()
-    const env = { DATABASE_URL: pg.url, ONEDOOR_DB_SCHEMA: 'onedoor', ONEDOOR_DATA_DIR: dataDir }
-    data = await seedDrillData(env, { portals: [{}, {}] })
-    node = await startDrillNode(env)
-  })
-  after(async () => {
-    await node?.stop()
-    await data?.close()
-    pg?.destroy()
-    rmSync(dataDir, { recursive: true, force: true })
-  })
+  const drill = usePrivateDatabaseDrill({ seed: { portals: [{}, {}] } })
 
   it('answers 503 only while the database is down, reports not ready, and recovers without a restart', async () => {
-    const { machine, portals, persons } = data!
-    const url = node!.url
+    const { machine, portals, persons } = drill.data
+    const url = drill.node.url
     // A grant and its audit records exist before the fault.
     await signInAt(url, portals[0], persons[0])
-    const before = await countDurableRows(data!.db)
+    const before = await countDurableRows(drill.data.db)
     // The test's own pool is closed over the outage (reopened to count afterwards), so the only
     // connections that break are the server's.
-    await data!.db.destroy()
+    await drill.data.db.destroy()
 
     const outcomes: Outcome[] = []
     const readiness: { at: number; status: number }[] = []
@@ -99,7 +75,7 @@ describe('fault drill: PostgreSQL restarts under token load', function () {
     assert.match(loginPage.body, /\/login"/)
     const credentials = { identifier: persons[1].idNumber, password: persons[1].password }
     const stoppedAt = Date.now()
-    await pg!.stop('fast')
+    await drill.pg.stop('fast')
     const notReady = await eventually(async () => readiness.find((r) => r.at > stoppedAt && r.status === 503), '/readyz to report 503 while the database is down', 200)
     // Meanwhile the node still publishes its keys (relying parties keep verifying tokens), and
     // browsers are told the service is unavailable, not broken. A new authorization request goes
@@ -116,7 +92,7 @@ describe('fault drill: PostgreSQL restarts under token load', function () {
     }
     await assertBrowserToldUnavailable(await browser.submit(loginPage, '/login', credentials))
     await sleep(2500)
-    await pg!.start()
+    await drill.pg.start()
     const restartedAt = Date.now()
     const readyAgain = await eventually(async () => readiness.find((r) => r.at > restartedAt && r.status === 200), '/readyz to report 200 after the database is back', 400)
     // The same login form, sent again once the database is back, continues the sign-in.
@@ -128,7 +104,7 @@ describe('fault drill: PostgreSQL restarts under token load', function () {
     await Promise.all(load)
 
     // Still the same process, alive and serving.
-    assert.equal(node!.exited, false, `the process exited:\n${node!.output()}`)
+    assert.equal(drill.node.exited, false, `the process exited:\n${drill.node.output()}`)
     assert.equal((await fetch(`${url}/healthz`)).status, 200)
 
     const failures = outcomes.filter((o) => o.status !== 200)
@@ -152,8 +128,8 @@ describe('fault drill: PostgreSQL restarts under token load', function () {
       `      drill 1: ${outcomes.length} token requests, ${failures.length} answered 503; database down ${restartedAt - stoppedAt} ms; ready ${readyAgain.at - restartedAt} ms and last error ${lastFailure - restartedAt} ms after it was back\n`,
     )
 
-    data!.db.initialize()
-    await assertNothingLost(data!.config, data!.db, before)
+    drill.data.db.initialize()
+    await assertNothingLost(drill.data.config, drill.data.db, before)
   })
 })
 
