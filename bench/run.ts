@@ -12,6 +12,7 @@
  *   npm run bench -- --quick      short smoke run (≈ 1–2 min; figures are indicative only)
  *   npm run bench -- --db sqlite  one database only;  --no-bare skips the reference
  *   npm run bench -- --only cluster [--quick]   one node vs two nodes behind the proxy, alone
+ *   npm run bench -- --profile clientCredentials --db sqlite   where the server's CPU goes (bench/profile.ts)
  *   node_modules/.bin/node --import tsx bench/accounts-size.ts [--quick]   10^3 vs 10^6 accounts, alone
  */
 import { spawn, spawnSync } from 'node:child_process'
@@ -26,6 +27,7 @@ import { closedLoop, fixedRate, median, spread, type LoadResult, type Operation 
 import { PASSWORD, pkcePair, prepareTarget, REDIRECT_URI, seed, type DbKind } from './onedoor-target.js'
 import { formatCluster, measureCluster } from './cluster.js'
 import { formatAccountsSize, measureAccountsSize } from './accounts-size.js'
+import { summariseProfile } from './profile.js'
 import { BARE_SCRIPT, buildServers, freePort, NODE, ONEDOOR_SCRIPT, ROOT, spawnServer, waitReady, type ServerProcess } from './server.js'
 
 const program = new Command()
@@ -40,8 +42,11 @@ const program = new Command()
   .option('--no-accounts-size', 'skip sign-in latency at 10^3 vs 10^6 seeded accounts and the sizing (bench/accounts-size.ts)')
   .option('--no-cluster', 'skip one node vs two nodes on PostgreSQL behind the proxy (bench/cluster.ts)')
   .option('--only <part>', 'run one part alone and print it (not written to --out): cluster')
+  .option('--profile <operation>', 'profile the server (V8 --cpu-prof) during one operation and print where its CPU goes: login, clientCredentials, refresh, introspection; --db may name bare (the reference)')
+  .option('--no-cpu-prof', 'with --profile: load and measure CPU per operation without the profiler (for A/B comparisons)')
+  .option('--seconds <n>', 'with --profile: how long to load the server', (v) => Number.parseFloat(v), 10)
   .parse()
-const options = program.opts<{ quick: boolean; db: string; bare: boolean; pgUrl: string; out: string; connections: number; serverEnv: string[]; cluster: boolean; accountsSize: boolean; only?: string }>()
+const options = program.opts<{ quick: boolean; db: string; bare: boolean; pgUrl: string; out: string; connections: number; serverEnv: string[]; cluster: boolean; accountsSize: boolean; only?: string; profile?: string; seconds: number; cpuProf: boolean }>()
 const extraServerEnv = Object.fromEntries(options.serverEnv.map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]))
 
 const twoCores = cpus().length >= 2
@@ -241,12 +246,10 @@ async function benchOneDoor(kind: DbKind): Promise<TargetResult> {
   return result
 }
 
-async function benchBare(): Promise<TargetResult> {
-  const name = 'bare oidc-provider'
-  const result: TargetResult = { name, coldStartMs: [], logins1: [], logins2: [], peak: { clientCredentials: [], refresh: [], introspection: [] }, half: {}, peakRssMiB: 0 }
-  const port = await freePort()
-  const clientSecret = 'bench-secret-0123456789abcdefghijklmnopqrstuvwxyz'
-  const env = {
+const BARE_CLIENT_SECRET = 'bench-secret-0123456789abcdefghijklmnopqrstuvwxyz'
+
+function bareEnv(port: number): Record<string, string> {
+  return {
     NODE_ENV: 'production',
     PORT: String(port),
     ISSUER: `https://127.0.0.1:${port}`,
@@ -254,22 +257,34 @@ async function benchBare(): Promise<TargetResult> {
     ONEDOOR_COOKIE_KEYS: 'bench-cookie-key-0123456789abcdefghijklmnop',
     ONEDOOR_PII_ENCRYPTION_KEY: Buffer.alloc(32, 2).toString('base64'),
     ONEDOOR_PII_BLIND_INDEX_KEY: Buffer.alloc(32, 3).toString('base64'),
-    BENCH_CLIENT_SECRET: clientSecret,
+    BENCH_CLIENT_SECRET: BARE_CLIENT_SECRET,
     BENCH_REDIRECT_URI: REDIRECT_URI,
     BENCH_PASSWORD: PASSWORD,
     BENCH_REFRESH_TOKENS: '64',
   }
+}
+
+/** The bare reference's static client and account (printed on its first stdout line). */
+function bareSignIn(server: ServerProcess): { creds: Credentials; login: Operation } {
+  const seedLine = server.stdoutLines.find((l) => l.startsWith('BENCH_SEED '))
+  if (!seedLine) throw new Error('bare provider printed no seed line')
+  const seedData = JSON.parse(seedLine.slice('BENCH_SEED '.length)) as { clientId: string; refreshTokens: string[] }
+  const creds: Credentials = { clientId: seedData.clientId, clientSecret: BARE_CLIENT_SECRET, refreshTokens: seedData.refreshTokens, accessTokens: [], issued: 0 }
+  return { creds, login: loginOperation({ clientId: seedData.clientId, clientSecret: BARE_CLIENT_SECRET, identifiers: ['bench-account'] }, creds, false) }
+}
+
+async function benchBare(): Promise<TargetResult> {
+  const name = 'bare oidc-provider'
+  const result: TargetResult = { name, coldStartMs: [], logins1: [], logins2: [], peak: { clientCredentials: [], refresh: [], introspection: [] }, half: {}, peakRssMiB: 0 }
+  const port = await freePort()
+  const env = bareEnv(port)
   const script = BARE_SCRIPT
   result.coldStartMs = await coldStarts(name, script, env, port, SIZES.coldStarts)
   const server = spawnServer(script, env, SERVER_CPU)
   try {
     await waitReady(port, performance.now(), server)
-    const seedLine = server.stdoutLines.find((l) => l.startsWith('BENCH_SEED '))
-    if (!seedLine) throw new Error('bare provider printed no seed line')
-    const seedData = JSON.parse(seedLine.slice('BENCH_SEED '.length)) as { clientId: string; refreshTokens: string[] }
-    const creds: Credentials = { clientId: seedData.clientId, clientSecret, refreshTokens: seedData.refreshTokens, accessTokens: [], issued: 0 }
+    const { creds, login } = bareSignIn(server)
     const connections = connectionsFor(httpsBehindProxy(port))
-    const login = loginOperation({ clientId: seedData.clientId, clientSecret, identifiers: ['bench-account'] }, creds, false)
     result.logins1 = await runLogins(`${name} (server on 1 core)`, server, connections, login, SIZES.logins, SIZES.runs > 1 ? 2 : 1)
     // Access tokens to introspect come from refreshes, as on OneDoor.
     await closedLoop(connections, operations(creds).refresh, { count: 64 })
@@ -420,10 +435,65 @@ function report(results: TargetResult[], bare: TargetResult | undefined, ceiling
   return lines.join('\n')
 }
 
+/** --profile: one operation under load on a server running V8's sampling profiler ("bare": the reference). */
+async function profileOperation(kind: DbKind | 'bare', operation: string): Promise<void> {
+  const port = await freePort()
+  const target = kind === 'bare' ? undefined : prepareTarget(kind, port, options.pgUrl)
+  if (target) Object.assign(target.env, extraServerEnv)
+  const dir = path.join(ROOT, 'bench', 'results', 'profiles')
+  mkdirSync(dir, { recursive: true })
+  const name = `${kind}-${operation}-${Date.now()}`
+  const profiler = !options.cpuProf ? [] : ['--cpu-prof', `--cpu-prof-dir=${dir}`, `--cpu-prof-name=${name}.cpuprofile`]
+  const servers: ServerProcess[] = []
+  try {
+    let server: ServerProcess
+    let creds: Credentials
+    let login: Operation
+    if (target) {
+      const first = spawnServer(ONEDOOR_SCRIPT, target.env, SERVER_CPU)
+      servers.push(first)
+      await waitReady(port, performance.now(), first)
+      const seeded = await seed(target, SIZES.persons)
+      await first.stop()
+      server = spawnServer(ONEDOOR_SCRIPT, target.env, SERVER_CPU, profiler)
+      servers.push(server)
+      await waitReady(port, performance.now(), server)
+      creds = { clientId: seeded.clientId, clientSecret: seeded.clientSecret, refreshTokens: [], accessTokens: [], issued: 0 }
+      login = loginOperation(seeded, creds)
+    } else {
+      server = spawnServer(BARE_SCRIPT, bareEnv(port), SERVER_CPU, profiler)
+      servers.push(server)
+      await waitReady(port, performance.now(), server)
+      ;({ creds, login } = bareSignIn(server))
+    }
+    const connections = connectionsFor(httpsBehindProxy(port))
+    await closedLoop(connections, login, { count: connections.length * 2 })
+    const op = operation === 'login' ? login : operations(creds)[operation as Endpoint]
+    if (!op) throw new Error(`unknown operation ${operation} (login, ${ENDPOINTS.join(', ')})`)
+    await closedLoop(connections, op, { seconds: 2 })
+    const r = await withCpu(server, () => closedLoop(connections, op, { seconds: options.seconds }))
+    log(`${kind} ${operation}: ${r.perSecond.toFixed(1)}/s, server CPU ${r.cpuMicros!.toFixed(0)} µs/op (profiler ${options.cpuProf ? 'on' : 'off'})${r.errors ? `, errors ${r.errors} (${r.firstError})` : ''}`)
+    for (const c of connections) c.close()
+    await server.stop()
+    if (!options.cpuProf) return
+    // The profile also covers start-up and warm-up; those are small next to the measured run.
+    const file = path.join(dir, `${name}.cpuprofile`)
+    process.stdout.write(`\n## ${kind}: ${operation}\n${summariseProfile(file, r.ok)}\n(raw profile: ${path.relative(ROOT, file)})\n`)
+  } finally {
+    for (const s of servers) await s.stop()
+    await target?.cleanup()
+  }
+}
+
 async function main(): Promise<void> {
   const started = new Date()
   const t0 = performance.now()
   const loadBefore = loadavg()
+  if (options.profile !== undefined) {
+    await buildServers()
+    for (const kind of options.db.split(',') as (DbKind | 'bare')[]) await profileOperation(kind, options.profile)
+    return
+  }
   if (options.only !== undefined) {
     if (options.only !== 'cluster') throw new Error(`unknown part ${options.only} (cluster)`)
     log(`${options.quick ? 'quick' : 'full'} run of one part: ${options.only}`)

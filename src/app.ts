@@ -149,6 +149,7 @@ export async function createOneDoor(config: Config, options: OneDoorOptions = {}
     loadJwks: services.keySet.loadSigningJwks,
     keyVersion: services.keySet.version,
     isUnavailable: isConnectionError,
+    findClientMetadata: services.clients.findMetadata,
     attachEvents: (provider) => {
       attachEvents(provider)
       logout.attach(provider)

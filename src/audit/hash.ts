@@ -3,7 +3,7 @@
  * (seq) is deliberately outside the hash: renumbering rows to make room for a forged one then
  * shows as a broken link, which is what `audit verify` reports as an insertion.
  */
-import { createHash } from 'node:crypto'
+import { hash } from 'node:crypto'
 import type { AuditRecord } from './events.js'
 
 export const GENESIS_HASH = '0'.repeat(64)
@@ -28,5 +28,5 @@ export function recordHash(record: HashedFields): string {
     record.details,
     record.prevHash,
   ])
-  return createHash('sha256').update(canonical).digest('hex')
+  return hash('sha256', canonical, 'hex')
 }

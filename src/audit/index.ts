@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto'
 import { closeSync, fsyncSync, openSync, renameSync, writeSync } from 'node:fs'
 import type { Knex } from 'knex'
 import { defineErrors } from '../shared/errors.js'
-import { newId } from '../shared/ids.js'
+import { newTimeOrderedId } from '../shared/ids.js'
 import type { AuditQuery, AuditStore } from '../store/audit.js'
 import { csvHeader, csvLine } from './csv.js'
 import { isAuditEventType, type AuditEvent, type AuditRecord } from './events.js'
@@ -49,9 +49,10 @@ export function createAudit(deps: AuditDeps) {
     if (!isAuditEventType(event.type)) throw AuditError.UNKNOWN_EVENT({ type: event.type })
     const text = (v: string | null | undefined, max: number) => (v ? maskText(String(v)).slice(0, max) : null)
     return deps.store.append((prevHash) => {
+      const at = event.at ?? now()
       const fields = {
-        id: newId(),
-        at: event.at ?? now(),
+        id: newTimeOrderedId(at),
+        at,
         type: event.type,
         actorType: event.actor.type,
         actorId: text(event.actor.id, 64),

@@ -2,7 +2,7 @@
  * oidc-provider's end_session (RP-initiated logout) sends back-channel logout tokens itself and
  * awaits every portal before answering, so one unreachable portal would hold the person's
  * logout for the whole fetch timeout, and a failure would be lost. We take the sending over:
- * while the provider handles a POST, Client#backchannelLogout hands its (client, sub, sid) to a
+ * while the provider handles the logout confirmation, Client#backchannelLogout hands its (client, sub, sid) to a
  * fan-out batch, which starts that delivery at once (so portals are told while the provider
  * still revokes grants) and returns immediately; once end_session has answered, the batch is
  * queued and the person waits only what is left of the bound. The provider still decides which
@@ -27,8 +27,10 @@ export function captureProviderLogouts(provider: Provider, startBatch: (reason: 
   const confirmPath = provider.pathFor('end_session_confirm')
 
   provider.use(async (ctx, next) => {
-    if (ctx.method !== 'POST') return next()
-    if (ctx.path === confirmPath) await prefetchClients(provider, ctx)
+    // Only the confirmation runs end_session's sending; every other request (the token endpoint's
+    // above all) skips the async context, which each of its promises would otherwise carry.
+    if (ctx.method !== 'POST' || ctx.path !== confirmPath) return next()
+    await prefetchClients(provider, ctx)
     const request: { batch?: Batch } = {}
     try {
       await requests.run(request, next)

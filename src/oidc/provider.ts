@@ -11,6 +11,7 @@ import type { Config } from '../config/index.js'
 import type { Jwk } from '../keys/index.js'
 import { RETRY_AFTER_SECONDS, UNAVAILABLE_DESCRIPTION } from '../http/errors.js'
 import { buildConfiguration, type ConfigurationDeps } from './configuration.js'
+import { memoiseClientLookups } from './client-lookup.js'
 
 export interface ProviderHostDeps extends Omit<ConfigurationDeps, 'jwks'> {
   config: Config
@@ -21,6 +22,8 @@ export interface ProviderHostDeps extends Omit<ConfigurationDeps, 'jwks'> {
   attachEvents: (provider: Provider) => void
   /** True for a failure of a dependency that is away for now (the database); see answerUnavailable. */
   isUnavailable?: (err: unknown) => boolean
+  /** The client store's metadata look-up (the adapter's source for clients); see client-lookup.ts. */
+  findClientMetadata?: (clientId: string) => Promise<Record<string, unknown> | undefined>
 }
 
 export type ProviderHost = Awaited<ReturnType<typeof createProviderHost>>
@@ -56,6 +59,7 @@ export async function createProviderHost(deps: ProviderHostDeps) {
     const configuration: Configuration = buildConfiguration(deps.config, { ...deps, jwks: await deps.loadJwks() })
     const provider = new Provider(deps.config.issuer, configuration)
     provider.proxy = deps.config.trustProxy
+    if (deps.findClientMetadata) memoiseClientLookups(provider, deps.findClientMetadata)
     provider.use(answerUnknownRoutes(deps.pages.renderError))
     if (deps.isUnavailable) answerUnavailable(provider, deps.isUnavailable, deps.pages.renderError)
     deps.attachEvents(provider)

@@ -53,6 +53,8 @@ export function createAuditStore(db: Db) {
   const sql = createFastSql(db)
   /** PostgreSQL: the head this process last wrote, so the next batch can move it in one statement. */
   let lastWritten: AuditAnchor | undefined
+  /** SQLite: appends waiting for the next group commit (see appendGroupedOnSqlite). */
+  let sqliteGroup: typeof pending | undefined
 
   return { append, head, anchor, readFrom, query, countByType, purgeThrough, lastSeqBefore, countBefore, exclusive }
 
@@ -72,7 +74,7 @@ export function createAuditStore(db: Db) {
    */
   async function append(build: Build, trx?: Knex.Transaction): Promise<AuditRecord> {
     if (trx) return (await appendIn(trx, [build]))[0]
-    if (!sql.isPg) return (await sql.sqliteTransaction((session) => appendOnSqlite(session, [build])))[0]
+    if (!sql.isPg) return appendGroupedOnSqlite(build)
     return new Promise<AuditRecord>((resolve, reject) => {
       pending.push({ build, resolve, reject })
       if (!flushing) void flush()
@@ -131,6 +133,34 @@ export function createAuditStore(db: Db) {
     const last = records[records.length - 1]
     lastWritten = { seq: last.seq, hash: last.hash }
     return records
+  }
+
+  /**
+   * SQLite: the appends asked for before the next group commit share one piece of its work, so
+   * the chain head is read and moved once per commit instead of once per record. If the shared
+   * work fails, each record is tried again alone, so one unwritable record fails only itself.
+   */
+  function appendGroupedOnSqlite(build: Build): Promise<AuditRecord> {
+    return new Promise<AuditRecord>((resolve, reject) => {
+      if (!sqliteGroup) {
+        const group: typeof pending = []
+        sqliteGroup = group
+        sql
+          .sqliteTransaction((session) => {
+            if (sqliteGroup === group) sqliteGroup = undefined
+            return appendOnSqlite(session, group.map((g) => g.build))
+          })
+          .then(
+            (records) => group.forEach((g, i) => g.resolve(records[i])),
+            (err) => {
+              if (sqliteGroup === group) sqliteGroup = undefined
+              if (group.length === 1) return group[0].reject(err)
+              for (const g of group) sql.sqliteTransaction((session) => appendOnSqlite(session, [g.build])[0]).then(g.resolve, g.reject)
+            },
+          )
+      }
+      sqliteGroup.push({ build, resolve, reject })
+    })
   }
 
   /** SQLite: synchronous, inside one transaction of the group commit (the single writer). */

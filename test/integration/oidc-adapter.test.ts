@@ -134,4 +134,34 @@ describe('oidc-provider adapter', () => {
   it('reads clients from the clients table, not from the payload table', async () => {
     assert.deepEqual(await new Adapter('Client').find('some-client'), { client_id: 'some-client' })
   })
+
+  // The (type, account_id) index once served `type = ? and uid = ?` on SQLite with only its
+  // first column usable: every refresh scanned all sessions (migration 20261128500000).
+  it('plans each look-up on its own index, not a scan of every row of a type', async () => {
+    const plans: [string, unknown[], string][] = [
+      ['select payload from oidc_payloads where type = ? and uid = ? limit 1', ['Session', 'u'], 'oidc_payloads_uid_index'],
+      ['select payload from oidc_payloads where type = ? and user_code = ? limit 1', ['DeviceCode', 'c'], 'oidc_payloads_user_code_index'],
+      ['delete from oidc_payloads where type = ? and grant_id = ?', ['AccessToken', 'g'], 'oidc_payloads_grant_id_index'],
+      ['select id from oidc_payloads where grant_id in (?, ?)', ['g1', 'g2'], 'oidc_payloads_grant_id_index'],
+      ['select id from oidc_payloads where type = ? and account_id = ?', ['Session', 'a'], 'oidc_payloads_type_account_id_index'],
+      ['select payload from oidc_payloads where type = ? and id = ? limit 1', ['RefreshToken', 't'], db.client.config.client === 'pg' ? 'oidc_payloads_pkey' : 'sqlite_autoindex_oidc_payloads_1'],
+    ]
+    for (const [sql, bindings, index] of plans) {
+      const plan = await explain(sql, bindings)
+      assert.ok(plan.includes(index), `${sql}\nexpected ${index}, planned:\n${plan}`)
+    }
+  })
+
+  /** The plan as text; on PostgreSQL with sequential scans priced out, as on a large table. */
+  async function explain(sql: string, bindings: unknown[]): Promise<string> {
+    if (db.client.config.client !== 'pg') {
+      const rows = (await db.raw(`explain query plan ${sql}`, bindings as never[])) as { detail: string }[]
+      return rows.map((r) => r.detail).join('\n')
+    }
+    return db.transaction(async (trx) => {
+      await trx.raw('set local enable_seqscan = off')
+      const result = await trx.raw(`explain ${sql}`, bindings as never[])
+      return (result.rows as Record<string, string>[]).map((r) => r['QUERY PLAN']).join('\n')
+    })
+  }
 })
