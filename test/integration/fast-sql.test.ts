@@ -26,6 +26,16 @@ describe('fast-sql statements', () => {
     await database?.drop()
   })
 
+  // SQLite only (a file format setting); declared only on the SQLite run.
+  if (testDbKind() === 'sqlite') {
+    it('creates SQLite databases with 2 KiB pages in WAL mode (smaller commits)', async () => {
+      const [pageSize] = (await db.raw('pragma page_size')) as { page_size: number }[]
+      const [journal] = (await db.raw('pragma journal_mode')) as { journal_mode: string }[]
+      assert.equal(pageSize.page_size, 2048)
+      assert.equal(journal.journal_mode, 'wal')
+    })
+  }
+
   it('commits concurrent writes, refuses only the one that fails, and reports rows changed', async () => {
     const sql = createFastSql(db)
     const results = await Promise.allSettled([sql.run(INSERT, ['a']), sql.run(INSERT, ['b']), sql.run(INSERT, ['a']), sql.run(INSERT, ['c'])])
