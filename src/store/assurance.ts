@@ -2,8 +2,11 @@
 import type { Db } from './db.js'
 import { createFastSql, statement } from './fast-sql.js'
 
-/** On every token issuance and refresh (acr, claims): a prepared statement (fast-sql.ts). */
-const ACTIVE_PERSON = statement('assurance_active_person', 'select * from persons where id = ? and disabled_at is null limit 1')
+/**
+ * On every token issuance and refresh (acr, claims): a prepared statement (fast-sql.ts), naming
+ * its columns so that PostgreSQL plans it once per connection (fast-sql never prepares `select *`).
+ */
+const ACTIVE_PERSON = statement('assurance_active_person', 'select id, name, assurance_level, phone_verified_at from persons where id = ? and disabled_at is null limit 1')
 
 export interface EvidenceRow {
   id: string

@@ -24,6 +24,42 @@ export function createAdapterClass(deps: AdapterDeps) {
   const sql = createFastSql(db)
   /** PostgreSQL: token look-ups by id asked for in the running task (see findToken). */
   const tokenFinds = new Map<string, { types: Set<string>; rows: Promise<Row[]> }>()
+  /** PostgreSQL: grants and sessions read together with a token, until used or the turn ends (see findWithRelated). */
+  const related = new Map<string, Row | null>()
+  let relatedClearing = false
+
+  /**
+   * PostgreSQL: a token's lookup also reads its grant and its session (by the token's
+   * sessionUid) in the same statement, because oidc-provider asks for them next, one round trip
+   * each: on a refresh or a code exchange that was two of about nine. They are kept only until
+   * asked for once, or until this turn of the event loop ends, or until any write through the
+   * adapter; so what the provider gets is what the database held when the token was read.
+   */
+  async function findWithRelated(type: string, id: string): Promise<Row[]> {
+    const [row] = await sql.rows(FIND_WITH_RELATED, [type, id])
+    if (!row) return []
+    if (row.grant_id != null) remember(`Grant\0${row.grant_id}`, row.g_payload == null ? null : { payload: row.g_payload, expires_at: row.g_expires_at, consumed_at: row.g_consumed_at })
+    const sessionUid = (JSON.parse(String(row.payload)) as Payload).sessionUid
+    if (typeof sessionUid === 'string') remember(`Session\0${sessionUid}`, row.s_payload == null ? null : { payload: row.s_payload, expires_at: row.s_expires_at, consumed_at: row.s_consumed_at })
+    return [{ type, payload: row.payload, expires_at: row.expires_at, consumed_at: row.consumed_at }]
+  }
+
+  function remember(key: string, row: Row | null): void {
+    related.set(key, row)
+    if (relatedClearing) return
+    relatedClearing = true
+    setImmediate(() => {
+      related.clear()
+      relatedClearing = false
+    })
+  }
+
+  /** The row read with a token (null: known absent), once; undefined when nothing was kept. */
+  function takeRelated(key: string): Row | null | undefined {
+    const row = related.get(key)
+    if (row !== undefined) related.delete(key)
+    return row
+  }
 
   /**
    * A token presented without saying what it is (introspection, revocation) is looked up as an
@@ -42,7 +78,9 @@ export function createAdapterClass(deps: AdapterDeps) {
     const types = new Set([type])
     const rows = new Promise<void>((resolve) => queueMicrotask(resolve)).then(() => {
       tokenFinds.delete(id)
-      return types.size === 1 ? sql.rows(FIND_BY.id, [type, id]).then((found) => found.map((row) => ({ ...row, type }))) : sql.rows(FIND_TOKEN, [id])
+      if (types.size > 1) return sql.rows(FIND_TOKEN, [id])
+      if (WITH_RELATED.has(type)) return findWithRelated(type, id)
+      return sql.rows(FIND_BY.id, [type, id]).then((found) => found.map((row) => ({ ...row, type })))
     })
     tokenFinds.set(id, { types, rows })
     return rows
@@ -67,12 +105,20 @@ export function createAdapterClass(deps: AdapterDeps) {
         account_id: this.name === 'Session' && typeof payload.accountId === 'string' ? payload.accountId : null,
         expires_at: expiresIn ? now() + expiresIn * 1000 : null,
       }
+      related.clear()
       await sql.run(upsertStatement(Object.keys(row)), Object.values(row))
     }
 
     async find(id: string): Promise<Payload | undefined> {
       if (this.name === 'Client') return clients.findMetadata(id)
-      if (sql.isPg && TOKEN_TYPES.has(this.name)) return this.fromRow((await findToken(this.name, id)).find((row) => row.type === this.name))
+      if (sql.isPg) {
+        if (TOKEN_TYPES.has(this.name)) return this.fromRow((await findToken(this.name, id)).find((row) => row.type === this.name))
+        if (WITH_RELATED.has(this.name)) return this.fromRow((await findWithRelated(this.name, id))[0])
+        if (this.name === 'Grant') {
+          const kept = takeRelated(`Grant\0${id}`)
+          if (kept !== undefined) return this.fromRow(kept ?? undefined)
+        }
+      }
       return this.findBy(FIND_BY.id, id)
     }
 
@@ -81,6 +127,10 @@ export function createAdapterClass(deps: AdapterDeps) {
     }
 
     async findByUid(uid: string): Promise<Payload | undefined> {
+      if (sql.isPg && this.name === 'Session') {
+        const kept = takeRelated(`Session\0${uid}`)
+        if (kept !== undefined) return this.fromRow(kept ?? undefined)
+      }
       return this.findBy(FIND_BY.uid, uid)
     }
 
@@ -89,15 +139,18 @@ export function createAdapterClass(deps: AdapterDeps) {
      * refresh token exactly one updates a row, and the others are refused.
      */
     async consume(id: string): Promise<void> {
+      related.clear()
       const updated = await sql.run(CONSUME, [now(), this.name, id])
       if (updated === 0) deps.onConsumeConflict(this.name)
     }
 
     async destroy(id: string): Promise<void> {
+      related.clear()
       await sql.run(DESTROY, [this.name, id])
     }
 
     async revokeByGrantId(grantId: string): Promise<void> {
+      related.clear()
       await sql.run(REVOKE_BY_GRANT, [this.name, grantId])
     }
 
@@ -123,6 +176,19 @@ const SELECT = 'select payload, expires_at, consumed_at from oidc_payloads where
 /** The models oidc-provider looks a presented token up in when it does not know which it is. */
 const TOKEN_TYPES = new Set(['AccessToken', 'ClientCredentials', 'RefreshToken'])
 const FIND_TOKEN = statement('payload_token_by_id', `select type, payload, expires_at, consumed_at from oidc_payloads where id = ? and type in (${[...TOKEN_TYPES].map((t) => `'${t}'`).join(', ')})`)
+/** PostgreSQL: models whose lookup also reads the grant and session asked for next (see findWithRelated). */
+const WITH_RELATED = new Set(['AccessToken', 'RefreshToken', 'AuthorizationCode'])
+/** One token with its grant and its session (LATERAL, so each is an index lookup keyed by the token's row). */
+const FIND_WITH_RELATED = statement(
+  'payload_with_related',
+  `select t.payload, t.expires_at, t.consumed_at, t.grant_id,
+     g.payload as g_payload, g.expires_at as g_expires_at, g.consumed_at as g_consumed_at,
+     s.payload as s_payload, s.expires_at as s_expires_at, s.consumed_at as s_consumed_at
+   from oidc_payloads t
+   left join lateral (select payload, expires_at, consumed_at from oidc_payloads where type = 'Grant' and id = t.grant_id limit 1) g on true
+   left join lateral (select payload, expires_at, consumed_at from oidc_payloads where type = 'Session' and uid = (t.payload::json ->> 'sessionUid') limit 1) s on true
+   where t.type = ? and t.id = ?`,
+)
 const FIND_BY = {
   id: statement('payload_by_id', `${SELECT} id = ? limit 1`),
   uid: statement('payload_by_uid', `${SELECT} uid = ? limit 1`),

@@ -6,11 +6,17 @@ import type { Db } from './db.js'
 import { insertedUnlessDuplicate } from './errors.js'
 import { createFastSql, statement } from './fast-sql.js'
 
+/**
+ * The columns fromDb reads, named rather than `select *` so that on PostgreSQL these statements
+ * are prepared once per connection (fast-sql.ts never prepares a `select *`, whose result shape
+ * a newer node's migration could change).
+ */
+const PERSON_COLUMNS = 'id, name, id_number_sealed, id_number_index, id_number_masked, phone, password_hash, assurance_level, created_at, updated_at, disabled_at, document_type, phone_verified_at, closed_at, password_changed_at, password_policy'
 /** On every token issuance, refresh and userinfo (claims): a prepared statement (fast-sql.ts). */
-const PERSON_BY_ID = statement('person_by_id', 'select * from persons where id = ? limit 1')
+const PERSON_BY_ID = statement('person_by_id', `select ${PERSON_COLUMNS} from persons where id = ? limit 1`)
 /** On every password sign-in (the identifier's lookup), prepared like PERSON_BY_ID. */
-const PERSON_BY_ID_NUMBER_INDEX = statement('person_by_id_number_index', 'select * from persons where id_number_index = ? limit 1')
-const PERSON_BY_PHONE = statement('person_by_phone', 'select * from persons where phone = ? limit 1')
+const PERSON_BY_ID_NUMBER_INDEX = statement('person_by_id_number_index', `select ${PERSON_COLUMNS} from persons where id_number_index = ? limit 1`)
+const PERSON_BY_PHONE = statement('person_by_phone', `select ${PERSON_COLUMNS} from persons where phone = ? limit 1`)
 
 export interface PersonRow {
   id: string

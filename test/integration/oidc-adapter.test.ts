@@ -135,6 +135,38 @@ describe('oidc-provider adapter', () => {
     assert.deepEqual(await new Adapter('Client').find('some-client'), { client_id: 'some-client' })
   })
 
+  // On PostgreSQL a token's lookup also reads its grant and session (one round trip instead of
+  // three); what the provider then gets must be what the database holds.
+  it("gives a token's grant and session as stored, also when they were read with the token", async () => {
+    const grants = new Adapter('Grant')
+    const sessions = new Adapter('Session')
+    const refresh = new Adapter('RefreshToken')
+    await grants.upsert('g-rel', { accountId: 'a-rel', clientId: 'c1' }, 600)
+    await sessions.upsert('s-rel', { uid: 'uid-rel', accountId: 'a-rel' }, 600)
+    await refresh.upsert('rt-rel', { grantId: 'g-rel', sessionUid: 'uid-rel', accountId: 'a-rel' }, 600)
+
+    assert.equal((await refresh.find('rt-rel'))?.grantId, 'g-rel')
+    assert.equal((await grants.find('g-rel'))?.clientId, 'c1')
+    assert.equal((await sessions.findByUid('uid-rel'))?.accountId, 'a-rel')
+
+    await refresh.find('rt-rel')
+    await grants.upsert('g-rel', { accountId: 'a-rel', clientId: 'c2' }, 600)
+    assert.equal((await grants.find('g-rel'))?.clientId, 'c2', 'a write after the token was read is seen')
+
+    await grants.destroy('g-rel')
+    await sessions.destroy('s-rel')
+    assert.ok(await refresh.find('rt-rel'))
+    assert.equal(await grants.find('g-rel'), undefined, 'a revoked grant is absent')
+    assert.equal(await sessions.findByUid('uid-rel'), undefined, 'an ended session is absent')
+
+    await sessions.upsert('s-rel', { uid: 'uid-rel', accountId: 'a-rel' }, 5)
+    assert.ok(await new Adapter('AuthorizationCode').find('none') === undefined)
+    await refresh.find('rt-rel')
+    now += 6000
+    assert.equal(await sessions.findByUid('uid-rel'), undefined, 'an expired session read with the token stays hidden')
+    assert.equal(await refresh.find('missing'), undefined)
+  })
+
   // The (type, account_id) index once served `type = ? and uid = ?` on SQLite with only its
   // first column usable: every refresh scanned all sessions (migration 20261128500000).
   it('plans each look-up on its own index, not a scan of every row of a type', async () => {
