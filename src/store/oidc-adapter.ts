@@ -54,6 +54,56 @@ export function createAdapterClass(deps: AdapterDeps) {
     })
   }
 
+  /** PostgreSQL: upserts asked for during this turn of the event loop (see upsertGrouped). */
+  let pendingUpserts: PendingUpsert[] = []
+
+  /**
+   * PostgreSQL: the upserts of one turn of the event loop (concurrent token requests each save a
+   * token or two) go out as one multi-row statement per column set instead of one round trip
+   * each. Each caller is answered once its row is written. Two upserts of one row in a turn, or
+   * a failed statement, fall back to one statement per row, in order, so one bad row fails alone.
+   */
+  function upsertGrouped(columns: string[], values: unknown[]): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      if (pendingUpserts.length === 0) setImmediate(flushUpserts)
+      pendingUpserts.push({ columns, values, resolve, reject })
+    })
+  }
+
+  function flushUpserts(): void {
+    const batch = pendingUpserts
+    pendingUpserts = []
+    const byColumns = new Map<string, PendingUpsert[]>()
+    for (const upsert of batch) {
+      const key = upsert.columns.join(',')
+      const group = byColumns.get(key)
+      if (group) group.push(upsert)
+      else byColumns.set(key, [upsert])
+    }
+    for (const group of byColumns.values()) void writeUpserts(group)
+  }
+
+  async function writeUpserts(group: PendingUpsert[]): Promise<void> {
+    const rowKeys = new Set(group.map((u) => `${String(u.values[0])}\0${String(u.values[1])}`))
+    if (group.length > 1 && rowKeys.size === group.length) {
+      for (let i = 0; i < group.length; i += MAX_UPSERT_ROWS) {
+        const chunk = group.slice(i, i + MAX_UPSERT_ROWS)
+        try {
+          await sql.run(upsertStatement(chunk[0].columns, chunk.length), chunk.flatMap((u) => u.values))
+          for (const u of chunk) u.resolve()
+        } catch {
+          for (const u of chunk) await writeOneUpsert(u)
+        }
+      }
+      return
+    }
+    for (const u of group) await writeOneUpsert(u)
+  }
+
+  function writeOneUpsert(u: PendingUpsert): Promise<void> {
+    return sql.run(upsertStatement(u.columns), u.values).then(() => u.resolve(), u.reject)
+  }
+
   /** The row read with a token (null: known absent), once; undefined when nothing was kept. */
   function takeRelated(key: string): Row | null | undefined {
     const row = related.get(key)
@@ -106,7 +156,8 @@ export function createAdapterClass(deps: AdapterDeps) {
         expires_at: expiresIn ? now() + expiresIn * 1000 : null,
       }
       related.clear()
-      await sql.run(upsertStatement(Object.keys(row)), Object.values(row))
+      if (sql.isPg) await upsertGrouped(Object.keys(row), Object.values(row))
+      else await sql.run(upsertStatement(Object.keys(row)), Object.values(row))
     }
 
     async find(id: string): Promise<Payload | undefined> {
@@ -198,15 +249,31 @@ const CONSUME = statement('payload_consume', 'update oidc_payloads set consumed_
 const DESTROY = statement('payload_destroy', 'delete from oidc_payloads where type = ? and id = ?')
 const REVOKE_BY_GRANT = statement('payload_revoke_by_grant', 'delete from oidc_payloads where type = ? and grant_id = ?')
 
+interface PendingUpsert {
+  /** Column names, type and id first. */
+  columns: string[]
+  values: unknown[]
+  resolve(): void
+  reject(err: unknown): void
+}
+
+/** Most rows in one grouped PostgreSQL upsert (each row binds 9 values). */
+const MAX_UPSERT_ROWS = 16
+
 const upserts = new Map<string, Statement>()
 
-/** Insert or replace one row; built from the row's columns (so a new column needs no SQL edit), once per column set. */
-function upsertStatement(columns: string[]): Statement {
-  const key = columns.join(',')
+/**
+ * Insert or replace `rows` rows (distinct keys); built from the columns (so a new column needs
+ * no SQL edit), once per column set and row count.
+ */
+function upsertStatement(columns: string[], rows = 1): Statement {
+  const key = `${columns.join(',')}|${rows}`
   let s = upserts.get(key)
   if (!s) {
     const updates = columns.filter((c) => c !== 'type' && c !== 'id').map((c) => `${c} = excluded.${c}`)
-    s = statement(`payload_upsert_${upserts.size}`, `insert into oidc_payloads (${key}) values (${columns.map(() => '?').join(', ')}) on conflict (type, id) do update set ${updates.join(', ')}`)
+    const tuple = `(${columns.map(() => '?').join(', ')})`
+    const values = Array.from({ length: rows }, () => tuple).join(', ')
+    s = statement(`payload_upsert_${upserts.size}`, `insert into oidc_payloads (${columns.join(', ')}) values ${values} on conflict (type, id) do update set ${updates.join(', ')}`)
     upserts.set(key, s)
   }
   return s

@@ -135,6 +135,25 @@ describe('oidc-provider adapter', () => {
     assert.deepEqual(await new Adapter('Client').find('some-client'), { client_id: 'some-client' })
   })
 
+  // Upserts of one turn are written together (PostgreSQL: one multi-row statement; SQLite: one
+  // group commit): each caller must still get its own outcome, and the last write of a row wins.
+  it('writes concurrent upserts together: each is stored, a repeated row keeps its last payload, a bad row fails alone', async () => {
+    const tokens = new Adapter('AccessToken')
+    const writes = Array.from({ length: 20 }, (_, i) => tokens.upsert(`at-many-${i}`, { grantId: `g-many-${i % 3}`, n: i }, 600))
+    assert.deepEqual((await Promise.allSettled(writes)).map((r) => r.status), Array(20).fill('fulfilled'))
+    for (let i = 0; i < 20; i += 1) assert.equal((await tokens.find(`at-many-${i}`))?.n, i)
+
+    const withBad = [tokens.upsert('at-good-1', { n: 1 }, 600), tokens.upsert(null as unknown as string, { n: -1 }, 600), tokens.upsert('at-good-2', { n: 2 }, 600)]
+    assert.deepEqual((await Promise.allSettled(withBad)).map((r) => r.status), ['fulfilled', 'rejected', 'fulfilled'], 'a row without an id is refused alone')
+    assert.equal((await tokens.find('at-good-2'))?.n, 2)
+
+    await Promise.all([tokens.upsert('at-twice', { n: 1 }, 600), tokens.upsert('at-other', { n: 0 }, 600), tokens.upsert('at-twice', { n: 2 }, 600)])
+    assert.equal((await tokens.find('at-twice'))?.n, 2, 'the later of two writes of one row wins')
+    await tokens.revokeByGrantId('g-many-1')
+    assert.equal(await tokens.find('at-many-1'), undefined)
+    assert.ok(await tokens.find('at-many-2'))
+  })
+
   // On PostgreSQL a token's lookup also reads its grant and session (one round trip instead of
   // three); what the provider then gets must be what the database holds.
   it("gives a token's grant and session as stored, also when they were read with the token", async () => {
