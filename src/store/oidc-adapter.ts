@@ -39,8 +39,7 @@ export function createAdapterClass(deps: AdapterDeps) {
     const [row] = await sql.rows(FIND_WITH_RELATED, [type, id])
     if (!row) return []
     if (row.grant_id != null) remember(`Grant\0${row.grant_id}`, row.g_payload == null ? null : { payload: row.g_payload, expires_at: row.g_expires_at, consumed_at: row.g_consumed_at })
-    const sessionUid = (JSON.parse(String(row.payload)) as Payload).sessionUid
-    if (typeof sessionUid === 'string') remember(`Session\0${sessionUid}`, row.s_payload == null ? null : { payload: row.s_payload, expires_at: row.s_expires_at, consumed_at: row.s_consumed_at })
+    if (row.session_uid != null) remember(`Session\0${row.session_uid}`, row.s_payload == null ? null : { payload: row.s_payload, expires_at: row.s_expires_at, consumed_at: row.s_consumed_at })
     return [{ type, payload: row.payload, expires_at: row.expires_at, consumed_at: row.consumed_at }]
   }
 
@@ -232,7 +231,7 @@ const WITH_RELATED = new Set(['AccessToken', 'RefreshToken', 'AuthorizationCode'
 /** One token with its grant and its session (LATERAL, so each is an index lookup keyed by the token's row). */
 const FIND_WITH_RELATED = statement(
   'payload_with_related',
-  `select t.payload, t.expires_at, t.consumed_at, t.grant_id,
+  `select t.payload, t.expires_at, t.consumed_at, t.grant_id, t.payload::json ->> 'sessionUid' as session_uid,
      g.payload as g_payload, g.expires_at as g_expires_at, g.consumed_at as g_consumed_at,
      s.payload as s_payload, s.expires_at as s_expires_at, s.consumed_at as s_consumed_at
    from oidc_payloads t
