@@ -472,7 +472,7 @@ async function profileOperation(kind: DbKind | 'bare', operation: string): Promi
     if (!op) throw new Error(`unknown operation ${operation} (login, ${ENDPOINTS.join(', ')})`)
     await closedLoop(connections, op, { seconds: 2 })
     const r = await withCpu(server, () => closedLoop(connections, op, { seconds: options.seconds }))
-    log(`${kind} ${operation}: ${r.perSecond.toFixed(1)}/s, server CPU ${r.cpuMicros!.toFixed(0)} µs/op (profiler ${options.cpuProf ? 'on' : 'off'})${r.errors ? `, errors ${r.errors} (${r.firstError})` : ''}`)
+    log(`${kind} ${operation}: ${r.perSecond.toFixed(1)}/s, server CPU ${r.cpuMicros!.toFixed(0)} µs/op, peak RSS ${server.peakRssMiB().toFixed(0)} MiB (profiler ${options.cpuProf ? 'on' : 'off'})${r.errors ? `, errors ${r.errors} (${r.firstError})` : ''}`)
     for (const c of connections) c.close()
     await server.stop()
     if (!options.cpuProf) return

@@ -8,6 +8,7 @@
 import { blindIndex, open, seal } from '../shared/crypto.js'
 import { newId } from '../shared/ids.js'
 import type { PersonRow, PersonStore } from '../store/persons.js'
+import type { ReadWith } from '../store/read-along.js'
 import type { AppError } from '../shared/errors.js'
 import type { Transaction } from '../shared/transaction.js'
 import { isDocumentType, maskDocument, parseDocument, type DocumentType } from './documents.js'
@@ -310,8 +311,9 @@ export function createPersons(deps: PersonsDeps) {
     return undefined
   }
 
-  async function findPerson(id: string): Promise<Person | undefined> {
-    const row = await deps.store.findById(id)
+  /** An enabled person; `readWith`: the token this is asked for (its lookup may have read the row already). */
+  async function findPerson(id: string, readWith?: ReadWith): Promise<Person | undefined> {
+    const row = await deps.store.findByIdReadWith(id, readWith)
     return row && row.disabledAt === null ? toPerson(row) : undefined
   }
 

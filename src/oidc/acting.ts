@@ -7,11 +7,13 @@
 import type Provider from 'oidc-provider'
 import type { KoaContextWithOIDC } from 'oidc-provider'
 import type { ActingOption, Mandates } from '../accounts/index.js'
+import type { ReadWith } from '../store/read-along.js'
 
 /** Storage of which grant acts for whom (implemented by src/store/enterprises.ts). */
 export interface ActingGrantStore {
   recordActingGrant(row: { grantId: string; personId: string; clientId: string; enterpriseId: string | null; createdAt: number }): Promise<void>
-  findActingGrant(grantId: string): Promise<{ personId: string; clientId: string; enterpriseId: string | null } | undefined>
+  /** `readWith`: the token this is asked for (its lookup may have read the row already). */
+  findActingGrant(grantId: string, readWith?: ReadWith): Promise<{ personId: string; clientId: string; enterpriseId: string | null } | undefined>
   findActingGrantId(personId: string, clientId: string, enterpriseId: string | null): Promise<string[]>
 }
 
@@ -49,29 +51,32 @@ export function createActingGrants(deps: ActingGrantsDeps) {
   }
 
   /** The acting context of a token (code, access or refresh token), checked now; memoised per request. */
-  function resolve(ctx: object | undefined, token: { grantId?: string; clientId?: string } | undefined): Promise<ActingContext> {
+  function resolve(ctx: object | undefined, token: ActingToken | undefined): Promise<ActingContext> {
     if (!token?.grantId) return Promise.resolve({ kind: 'self' })
     const key = ctx ?? token
     let byGrant = memo.get(key)
     if (!byGrant) memo.set(key, (byGrant = new Map()))
     let pending = byGrant.get(token.grantId)
     if (!pending) {
-      pending = check(token.grantId, token.clientId)
+      pending = check(token.grantId, token)
       byGrant.set(token.grantId, pending)
     }
     return pending
   }
 
-  async function check(grantId: string, clientId: string | undefined): Promise<ActingContext> {
-    const recorded = await deps.store.findActingGrant(grantId)
+  async function check(grantId: string, token: ActingToken): Promise<ActingContext> {
+    const recorded = await deps.store.findActingGrant(grantId, token)
     if (!recorded?.enterpriseId) return { kind: 'self' }
-    const option = await deps.mandates.checkActing(recorded.personId, recorded.enterpriseId, clientId ?? recorded.clientId)
+    const option = await deps.mandates.checkActing(recorded.personId, recorded.enterpriseId, token.clientId ?? recorded.clientId)
     return option ? { kind: 'enterprise', option } : { kind: 'invalid' }
   }
 }
 
+/** A code, access or refresh token (oidc-provider model: kind and jti identify it). */
+export type ActingToken = ReadWith & { grantId?: string; clientId?: string }
+
 /** The token findAccount was called for, if any (AccessToken at userinfo; the code or refresh token at the token endpoint). */
-export function tokenOf(ctx: KoaContextWithOIDC | undefined, token: unknown): { grantId?: string; clientId?: string } | undefined {
-  const t = token as { grantId?: string; clientId?: string } | undefined
+export function tokenOf(ctx: KoaContextWithOIDC | undefined, token: unknown): ActingToken | undefined {
+  const t = token as ActingToken | undefined
   return t?.grantId ? t : undefined
 }

@@ -3,8 +3,8 @@ import type { Persons } from '../accounts/index.js'
 
 /** Claims for a person; which of them reach a client is decided by the granted scopes. */
 export function createFindAccount(persons: Persons): FindAccount {
-  return async (_ctx, sub) => {
-    const person = await persons.findPerson(sub)
+  return async (_ctx, sub, token) => {
+    const person = await persons.findPerson(sub, token)
     if (!person) return undefined
     return {
       accountId: person.id,

@@ -2,9 +2,11 @@
 import type { Db } from './db.js'
 import { insertedUnlessDuplicate } from './errors.js'
 import { createFastSql, statement } from './fast-sql.js'
+import { readAlong, type ReadWith } from './read-along.js'
 
 /** On every token issuance and refresh (is this grant acting for an enterprise?): a prepared statement. */
-const ACTING_GRANT = statement('acting_grant_by_grant', 'select person_id, client_id, enterprise_id from acting_grants where grant_id = ? limit 1')
+export const ACTING_GRANT_COLUMNS = 'person_id, client_id, enterprise_id'
+const ACTING_GRANT = statement('acting_grant_by_grant', `select ${ACTING_GRANT_COLUMNS} from acting_grants where grant_id = ? limit 1`)
 
 export interface EnterpriseRow {
   id: string
@@ -33,6 +35,7 @@ export type EnterpriseStore = ReturnType<typeof createEnterpriseStore>
 
 export function createEnterpriseStore(db: Db) {
   const sql = createFastSql(db)
+  const along = readAlong(db)
   return {
     insertEnterprise,
     findEnterprise,
@@ -124,8 +127,10 @@ export function createEnterpriseStore(db: Db) {
     await db('acting_grants').insert({ grant_id: row.grantId, person_id: row.personId, client_id: row.clientId, enterprise_id: row.enterpriseId, created_at: row.createdAt })
   }
 
-  async function findActingGrant(grantId: string): Promise<{ personId: string; clientId: string; enterpriseId: string | null } | undefined> {
-    const [row] = await sql.rows(ACTING_GRANT, [grantId])
+  /** `readWith`: the token the grant is looked up for, whose statement may have read the row already (read-along.ts). */
+  async function findActingGrant(grantId: string, readWith?: ReadWith): Promise<{ personId: string; clientId: string; enterpriseId: string | null } | undefined> {
+    const kept = along.take(readWith, 'actingGrant', grantId)
+    const row = kept !== undefined ? kept : (await sql.rows(ACTING_GRANT, [grantId]))[0]
     return row ? { personId: String(row.person_id), clientId: String(row.client_id), enterpriseId: row.enterprise_id == null ? null : String(row.enterprise_id) } : undefined
   }
 

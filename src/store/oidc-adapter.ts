@@ -6,6 +6,9 @@
 import type { Db } from './db.js'
 import type { ClientStore } from './clients.js'
 import { createFastSql, statement, type Statement } from './fast-sql.js'
+import { ACTING_GRANT_COLUMNS } from './enterprises.js'
+import { PERSON_COLUMNS } from './persons.js'
+import { readAlong } from './read-along.js'
 
 type Payload = Record<string, unknown> & { grantId?: string; userCode?: string; uid?: string; consumed?: unknown }
 
@@ -26,6 +29,7 @@ export function createAdapterClass(deps: AdapterDeps) {
   const tokenFinds = new Map<string, { types: Set<string>; rows: Promise<Row[]> }>()
   /** PostgreSQL: grants and sessions read together with a token, until used or the turn ends (see findWithRelated). */
   const related = new Map<string, Row | null>()
+  const along = readAlong(db)
   let relatedClearing = false
 
   /**
@@ -34,13 +38,22 @@ export function createAdapterClass(deps: AdapterDeps) {
    * each: on a refresh or a code exchange that was two of about nine. They are kept only until
    * asked for once, or until this turn of the event loop ends, or until any write through the
    * adapter; so what the provider gets is what the database held when the token was read.
+   * The person and acting record findAccount asks for come along too (read-along.ts; they are
+   * not adapter rows, and are kept through the code's consume).
    */
   async function findWithRelated(type: string, id: string): Promise<Row[]> {
     const [row] = await sql.rows(FIND_WITH_RELATED, [type, id])
     if (!row) return []
+    rememberRelated(row)
+    if (row.person != null) along.keep(type, id, 'person', String(row.account_id), row.person as Row)
+    if (row.grant_id != null) along.keep(type, id, 'actingGrant', String(row.grant_id), row.a_person_id == null ? null : { person_id: row.a_person_id, client_id: row.a_client_id, enterprise_id: row.a_enterprise_id })
+    return [{ type, payload: row.payload, expires_at: row.expires_at, consumed_at: row.consumed_at }]
+  }
+
+  /** Keeps the grant and session read with a token (columns g_*, s_*), for Grant.find and Session.findByUid. */
+  function rememberRelated(row: Row): void {
     if (row.grant_id != null) remember(`Grant\0${row.grant_id}`, row.g_payload == null ? null : { payload: row.g_payload, expires_at: row.g_expires_at, consumed_at: row.g_consumed_at })
     if (row.session_uid != null) remember(`Session\0${row.session_uid}`, row.s_payload == null ? null : { payload: row.s_payload, expires_at: row.s_expires_at, consumed_at: row.s_consumed_at })
-    return [{ type, payload: row.payload, expires_at: row.expires_at, consumed_at: row.consumed_at }]
   }
 
   function remember(key: string, row: Row | null): void {
@@ -51,6 +64,13 @@ export function createAdapterClass(deps: AdapterDeps) {
       related.clear()
       relatedClearing = false
     })
+  }
+
+  /** A token of any type (see findToken), with its grant and session (see findWithRelated). */
+  async function findAnyTokenWithRelated(id: string): Promise<Row[]> {
+    const rows = await sql.rows(FIND_TOKEN_WITH_RELATED, [id])
+    for (const row of rows) rememberRelated(row)
+    return rows.map((row) => ({ type: row.type, payload: row.payload, expires_at: row.expires_at, consumed_at: row.consumed_at }))
   }
 
   /** PostgreSQL: upserts asked for during this turn of the event loop (see upsertGrouped). */
@@ -127,7 +147,7 @@ export function createAdapterClass(deps: AdapterDeps) {
     const types = new Set([type])
     const rows = new Promise<void>((resolve) => queueMicrotask(resolve)).then(() => {
       tokenFinds.delete(id)
-      if (types.size > 1) return sql.rows(FIND_TOKEN, [id])
+      if (types.size > 1) return findAnyTokenWithRelated(id)
       if (WITH_RELATED.has(type)) return findWithRelated(type, id)
       return sql.rows(FIND_BY.id, [type, id]).then((found) => found.map((row) => ({ ...row, type })))
     })
@@ -225,19 +245,34 @@ type Row = Record<string, unknown>
 const SELECT = 'select payload, expires_at, consumed_at from oidc_payloads where type = ? and'
 /** The models oidc-provider looks a presented token up in when it does not know which it is. */
 const TOKEN_TYPES = new Set(['AccessToken', 'ClientCredentials', 'RefreshToken'])
-const FIND_TOKEN = statement('payload_token_by_id', `select type, payload, expires_at, consumed_at from oidc_payloads where id = ? and type in (${[...TOKEN_TYPES].map((t) => `'${t}'`).join(', ')})`)
 /** PostgreSQL: models whose lookup also reads the grant and session asked for next (see findWithRelated). */
 const WITH_RELATED = new Set(['AccessToken', 'RefreshToken', 'AuthorizationCode'])
-/** One token with its grant and its session (LATERAL, so each is an index lookup keyed by the token's row). */
+/** The token's grant and its session (LATERAL, so each is an index lookup keyed by the token's row `t`). */
+const GRANT_AND_SESSION = `g.payload as g_payload, g.expires_at as g_expires_at, g.consumed_at as g_consumed_at,
+     s.payload as s_payload, s.expires_at as s_expires_at, s.consumed_at as s_consumed_at`
+const JOIN_GRANT_AND_SESSION = `left join lateral (select payload, expires_at, consumed_at from oidc_payloads where type = 'Grant' and id = t.grant_id limit 1) g on true
+   left join lateral (select payload, expires_at, consumed_at from oidc_payloads where type = 'Session' and uid = (t.payload::json ->> 'sessionUid') limit 1) s on true`
+/**
+ * One token with its grant and its session, and for findAccount the person it is for and the
+ * grant's acting record (read-along.ts). The person comes as one JSON object (bigints as numbers).
+ */
 const FIND_WITH_RELATED = statement(
   'payload_with_related',
   `select t.payload, t.expires_at, t.consumed_at, t.grant_id, t.payload::json ->> 'sessionUid' as session_uid,
-     g.payload as g_payload, g.expires_at as g_expires_at, g.consumed_at as g_consumed_at,
-     s.payload as s_payload, s.expires_at as s_expires_at, s.consumed_at as s_consumed_at
+     t.payload::json ->> 'accountId' as account_id, ${GRANT_AND_SESSION}, p.person, a.person_id as a_person_id, a.client_id as a_client_id, a.enterprise_id as a_enterprise_id
    from oidc_payloads t
-   left join lateral (select payload, expires_at, consumed_at from oidc_payloads where type = 'Grant' and id = t.grant_id limit 1) g on true
-   left join lateral (select payload, expires_at, consumed_at from oidc_payloads where type = 'Session' and uid = (t.payload::json ->> 'sessionUid') limit 1) s on true
+   ${JOIN_GRANT_AND_SESSION}
+   left join lateral (select row_to_json(x) as person from (select ${PERSON_COLUMNS} from persons where id = (t.payload::json ->> 'accountId') limit 1) x) p on true
+   left join lateral (select ${ACTING_GRANT_COLUMNS} from acting_grants where grant_id = t.grant_id limit 1) a on true
    where t.type = ? and t.id = ?`,
+)
+/** A token presented without its type (introspection, revocation), in every token model, with its grant and session. */
+const FIND_TOKEN_WITH_RELATED = statement(
+  'payload_token_with_related',
+  `select t.type, t.payload, t.expires_at, t.consumed_at, t.grant_id, t.payload::json ->> 'sessionUid' as session_uid, ${GRANT_AND_SESSION}
+   from oidc_payloads t
+   ${JOIN_GRANT_AND_SESSION}
+   where t.id = ? and t.type in (${[...TOKEN_TYPES].map((t) => `'${t}'`).join(', ')})`,
 )
 const FIND_BY = {
   id: statement('payload_by_id', `${SELECT} id = ? limit 1`),

@@ -5,13 +5,14 @@ import type { Transaction } from '../shared/transaction.js'
 import type { Db } from './db.js'
 import { insertedUnlessDuplicate } from './errors.js'
 import { createFastSql, statement } from './fast-sql.js'
+import { readAlong, type ReadWith } from './read-along.js'
 
 /**
  * The columns fromDb reads, named rather than `select *` so that on PostgreSQL these statements
  * are prepared once per connection (fast-sql.ts never prepares a `select *`, whose result shape
  * a newer node's migration could change).
  */
-const PERSON_COLUMNS = 'id, name, id_number_sealed, id_number_index, id_number_masked, phone, password_hash, assurance_level, created_at, updated_at, disabled_at, document_type, phone_verified_at, closed_at, password_changed_at, password_policy'
+export const PERSON_COLUMNS = 'id, name, id_number_sealed, id_number_index, id_number_masked, phone, password_hash, assurance_level, created_at, updated_at, disabled_at, document_type, phone_verified_at, closed_at, password_changed_at, password_policy'
 /** On every token issuance, refresh and userinfo (claims): a prepared statement (fast-sql.ts). */
 const PERSON_BY_ID = statement('person_by_id', `select ${PERSON_COLUMNS} from persons where id = ? limit 1`)
 /** On every password sign-in (the identifier's lookup), prepared like PERSON_BY_ID. */
@@ -54,11 +55,18 @@ export type PersonStore = ReturnType<typeof createPersonStore>
 
 export function createPersonStore(db: Db) {
   const sql = createFastSql(db)
-  return { insert, findById, findByIdNumberIndex, findByPhone, updatePasswordHash, markPhoneVerified, close, findClosure }
+  const along = readAlong(db)
+  return { insert, findById, findByIdReadWith, findByIdNumberIndex, findByPhone, updatePasswordHash, markPhoneVerified, close, findClosure }
 
   /** Returns false when the ID number or phone is taken (unique constraint). */
   async function insert(row: PersonRow): Promise<boolean> {
     return insertedUnlessDuplicate(db('persons').insert(toDb(row)))
+  }
+
+  /** findById for a step holding a token, whose statement may have read the row already (read-along.ts). */
+  async function findByIdReadWith(id: string, readWith: ReadWith | undefined): Promise<PersonRow | undefined> {
+    const kept = along.take(readWith, 'person', id)
+    return kept !== undefined ? fromDb(kept ?? undefined) : findById(id)
   }
 
   async function findById(id: string, tx?: Transaction): Promise<PersonRow | undefined> {

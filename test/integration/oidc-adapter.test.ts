@@ -8,6 +8,9 @@ import { createAdapterClass, deleteExpiredPayloads } from '../../src/store/oidc-
 import { createDb, migrateLatest, type Db } from '../../src/store/db.js'
 import type { ClientStore } from '../../src/store/clients.js'
 import { createTestDatabase, testConfig, type TestDatabase } from '../helpers/onedoor.js'
+import { createPersonStore } from '../../src/store/persons.js'
+import { createEnterpriseStore } from '../../src/store/enterprises.js'
+import { statementPool } from '../../src/store/db.js'
 
 class ConsumeConflict extends Error {}
 
@@ -186,6 +189,47 @@ describe('oidc-provider adapter', () => {
     assert.equal(await refresh.find('missing'), undefined)
   })
 
+  // On PostgreSQL a token's lookup also reads the person it is for and its grant's acting record,
+  // for findAccount right after (read-along.ts): only the step holding that token may take them,
+  // only for the same person or grant, once, and for at most a second.
+  it('gives the person and acting record read with a token as stored, to that token only', async () => {
+    const persons = createPersonStore(db)
+    const enterprises = createEnterpriseStore(db)
+    const person = { id: 'p-along', name: '张三', idNumberSealed: 'sealed', idNumberIndex: 'index-along', idNumberMasked: '2301**********0011', phone: '13900000011', passwordHash: '', assuranceLevel: 2, createdAt: now, updatedAt: now, disabledAt: null, documentType: 'resident_id', phoneVerifiedAt: null, closedAt: null, passwordChangedAt: null, passwordPolicy: 'person' }
+    assert.equal(await persons.insert(person), true)
+    await enterprises.recordActingGrant({ grantId: 'g-along', personId: 'p-along', clientId: 'c-along', enterpriseId: 'e-along', createdAt: now })
+    const refresh = new Adapter('RefreshToken')
+    await refresh.upsert('rt-along', { grantId: 'g-along', accountId: 'p-along' }, 600)
+    await refresh.upsert('rt-self', { grantId: 'g-self', accountId: 'p-along' }, 600)
+    const token = { kind: 'RefreshToken', jti: 'rt-along' }
+    const statements = countStatements(db)
+
+    await refresh.find('rt-along')
+    const before = statements.count()
+    const personRead = await persons.findByIdReadWith('p-along', token)
+    assert.deepEqual(await enterprises.findActingGrant('g-along', token), { personId: 'p-along', clientId: 'c-along', enterpriseId: 'e-along' })
+    if (db.client.config.client === 'pg') assert.equal(statements.count(), before, 'on PostgreSQL both came with the token')
+    assert.deepEqual(personRead, await persons.findById('p-along'))
+
+    await refresh.find('rt-self')
+    assert.equal(await enterprises.findActingGrant('g-self', { kind: 'RefreshToken', jti: 'rt-self' }), undefined, 'a grant acting for nobody')
+    await refresh.find('rt-along')
+    assert.equal(await persons.findByIdReadWith('p-other', token), undefined, 'another person is looked up, not taken from the token')
+    assert.equal(await enterprises.findActingGrant('g-along', { kind: 'AccessToken', jti: 'rt-along' }).then((g) => g?.enterpriseId), 'e-along')
+
+    await refresh.find('rt-along')
+    await db('persons').where({ id: 'p-along' }).update({ name: '李四' })
+    await refresh.find('rt-along')
+    assert.equal((await persons.findByIdReadWith('p-along', token))?.name, '李四', 'a later request reads its token, and the person, again')
+
+    // Rows nobody asked for (a request that failed first) are not handed out after a second.
+    await refresh.find('rt-along')
+    await db('acting_grants').where({ grant_id: 'g-along' }).delete()
+    await new Promise((resolve) => setTimeout(resolve, 1100))
+    assert.equal(await enterprises.findActingGrant('g-along', token), undefined)
+    statements.stop()
+  })
+
   // The (type, account_id) index once served `type = ? and uid = ?` on SQLite with only its
   // first column usable: every refresh scanned all sessions (migration 20261128500000).
   it('plans each look-up on its own index, not a scan of every row of a type', async () => {
@@ -216,3 +260,16 @@ describe('oidc-provider adapter', () => {
     })
   }
 })
+
+/** Statements sent through fast-sql's PostgreSQL pool from now on (none on SQLite). */
+function countStatements(db: Db): { count(): number; stop(): void } {
+  if (db.client.config.client !== 'pg') return { count: () => 0, stop: () => undefined }
+  const pool = statementPool(db)
+  const query = pool.query.bind(pool)
+  let n = 0
+  pool.query = ((...args: Parameters<typeof query>) => {
+    n += 1
+    return query(...args)
+  }) as typeof pool.query
+  return { count: () => n, stop: () => void (pool.query = query) }
+}

@@ -15,6 +15,7 @@ import type { Enrolment, Verification } from '../../mfa/index.js'
 import { isAppError } from '../../shared/errors.js'
 import type { ActingGrants } from '../acting.js'
 import { ASSURANCE_PROMPT, IDENTITY_PROMPT } from '../policy.js'
+import { finishInteraction, saveInteractionResult } from './finish.js'
 
 export interface AssurancePagesDeps {
   provider: () => Provider
@@ -65,7 +66,7 @@ export function createAssurancePages(deps: AssurancePagesDeps) {
       }
       const grantId = await deps.acting.grantFor(deps.provider(), personId, clientId, enterpriseId)
       deps.onEvent?.({ type: enterpriseId ? 'acting.enterprise.chosen' : 'acting.self.chosen', accountId: personId, clientId })
-      await deps.provider().interactionFinished(ctx.req, ctx.res, { [IDENTITY_PROMPT]: { subject: enterpriseId ?? 'self' }, consent: { grantId } }, { mergeWithLastSubmission: true })
+      await finishInteraction(ctx, details, { [IDENTITY_PROMPT]: { subject: enterpriseId ?? 'self' }, consent: { grantId } }, { mergeWithLastSubmission: true })
     })
 
     router.post('/:uid/totp', form, async (ctx) => {
@@ -98,7 +99,7 @@ export function createAssurancePages(deps: AssurancePagesDeps) {
         stepUpEvent('stepup.succeeded', details, { method: 'totp_enrolment' })
         // The confirming code proves possession: the step-up is done. The result is stored now and
         // the person continues (GET returnTo) after reading the recovery codes, shown only here.
-        const returnTo = await deps.provider().interactionResult(ctx.req, ctx.res, stepUpResult(details, ['otp', 'mfa']), { mergeWithLastSubmission: true })
+        const returnTo = await saveInteractionResult(details, stepUpResult(details, ['otp', 'mfa']), { mergeWithLastSubmission: true })
         const locale = localeOf(ctx, details)
         deps.renderer.render(ctx, 'mfa-recovery-codes', { locale, title: t(locale, 'mfa.recovery.title'), codes, continueUrl: returnTo })
       } catch (err) {
@@ -113,7 +114,7 @@ export function createAssurancePages(deps: AssurancePagesDeps) {
       if (!details) return
       const info = details.prompt.details as unknown as AssuranceDetails
       if (info.essential || info.identityLevel >= Math.min(info.requiredLevel, 2)) return renderAssurance(ctx, details)
-      await deps.provider().interactionFinished(ctx.req, ctx.res, { [ASSURANCE_PROMPT]: { acceptLower: true } }, { mergeWithLastSubmission: true })
+      await finishInteraction(ctx, details, { [ASSURANCE_PROMPT]: { acceptLower: true } }, { mergeWithLastSubmission: true })
     })
 
     router.post('/:uid/verify-online', form, async (ctx) => {
@@ -127,7 +128,7 @@ export function createAssurancePages(deps: AssurancePagesDeps) {
         return renderRaise(ctx, details, `assurance.errors.${err.code}`)
       }
       // The policy runs again on resume: with level 2 reached, it may now ask for TOTP.
-      await deps.provider().interactionFinished(ctx.req, ctx.res, { [ASSURANCE_PROMPT]: { verified: true } }, { mergeWithLastSubmission: true })
+      await finishInteraction(ctx, details, { [ASSURANCE_PROMPT]: { verified: true } }, { mergeWithLastSubmission: true })
     })
   }
 
@@ -142,7 +143,7 @@ export function createAssurancePages(deps: AssurancePagesDeps) {
   }
 
   async function finishStepUp(ctx: Context, details: Details, methods: string[]): Promise<void> {
-    await deps.provider().interactionFinished(ctx.req, ctx.res, stepUpResult(details, methods), { mergeWithLastSubmission: true })
+    await finishInteraction(ctx, details, stepUpResult(details, methods), { mergeWithLastSubmission: true })
   }
 
   /** A fresh authentication event: the earlier methods plus the second factor, at level 3, now (auth_time). */

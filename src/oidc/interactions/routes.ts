@@ -12,6 +12,7 @@ import type { Persons } from '../../accounts/index.js'
 import type { Renderer } from '../../http/render.js'
 import { errors } from 'oidc-provider'
 import { interactionGuard, type PortalOf } from './expired.js'
+import { finishInteraction } from './finish.js'
 
 export interface InteractionDeps {
   provider: () => Provider
@@ -61,7 +62,7 @@ export function interactionRoutes(deps: InteractionDeps): Router {
       return renderLogin(ctx, details, { error: 'login.invalid', identifier })
     }
     deps.onLogin?.({ accountId: person.id, clientId, ip: ctx.ip })
-    await deps.provider().interactionFinished(ctx.req, ctx.res, { login: { accountId: person.id, amr: ['pwd'] } }, { mergeWithLastSubmission: false })
+    await finishInteraction(ctx, details, { login: { accountId: person.id, amr: ['pwd'] } }, { mergeWithLastSubmission: false })
   })
 
   router.post('/:uid/confirm', form, async (ctx) => {
@@ -77,12 +78,12 @@ export function interactionRoutes(deps: InteractionDeps): Router {
     if (promptDetails.missingOIDCClaims) grant.addOIDCClaims(promptDetails.missingOIDCClaims)
     for (const [indicator, scopes] of Object.entries(promptDetails.missingResourceScopes ?? {})) grant.addResourceScope(indicator, scopes.join(' '))
     const grantId = await grant.save()
-    await provider.interactionFinished(ctx.req, ctx.res, { consent: details.grantId ? {} : { grantId } }, { mergeWithLastSubmission: true })
+    await finishInteraction(ctx, details, { consent: details.grantId ? {} : { grantId } }, { mergeWithLastSubmission: true })
   })
 
   router.post('/:uid/abort', form, async (ctx) => {
-    await deps.provider().interactionDetails(ctx.req, ctx.res)
-    await deps.provider().interactionFinished(ctx.req, ctx.res, { error: 'access_denied', error_description: 'End-User aborted interaction' }, { mergeWithLastSubmission: false })
+    const details = await deps.provider().interactionDetails(ctx.req, ctx.res)
+    await finishInteraction(ctx, details, { error: 'access_denied', error_description: 'End-User aborted interaction' }, { mergeWithLastSubmission: false })
   })
 
   deps.extend?.(router)

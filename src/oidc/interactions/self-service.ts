@@ -14,6 +14,7 @@ import { DOCUMENT_TYPES, type Persons, type SelfService } from '../../accounts/i
 import type { Renderer } from '../../http/render.js'
 import type { AppError } from '../../shared/errors.js'
 import { interactionGuard, type PortalOf } from './expired.js'
+import { finishInteraction } from './finish.js'
 
 export interface SelfServiceRouteDeps {
   provider: () => Provider
@@ -95,7 +96,7 @@ export function selfServiceRoutes(deps: SelfServiceRouteDeps): Router {
     }
     deps.onLogin?.({ accountId: person.id, clientId: String(details.params.client_id), ip: ctx.ip, method: 'sms' })
     // RFC 8176 amr "sms": confirmation by a code sent to a registered phone.
-    await deps.provider().interactionFinished(ctx.req, ctx.res, { login: { accountId: person.id, amr: ['sms'] } }, { mergeWithLastSubmission: false })
+    await finishInteraction(ctx, details, { login: { accountId: person.id, amr: ['sms'] } }, { mergeWithLastSubmission: false })
   })
 
   // ---- password reset by SMS code ----
