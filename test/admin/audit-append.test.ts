@@ -56,6 +56,21 @@ describe('audit trail: concurrent appends', function () {
     assert.deepEqual(seqs, Array.from({ length: expected }, (_, i) => i + 1))
   })
 
+  // PostgreSQL's batched append sends its rows as one JSON parameter: every character must reach
+  // the table as it was hashed, or `audit verify` would report the record as edited.
+  it('stores batched records exactly as hashed, whatever their text', async () => {
+    const audit = createAudit({ store: createAuditStore(dbs[0]), retentionDays: 180 })
+    const awkward = ['引号"与\\反斜杠', "it's\n新\t行", '表情 🚪 \u2028', '{"json":"in text"}', '']
+    const events: AuditEvent[] = awkward.map((text, i) => ({ ...event(i), actor: { ...event(i).actor, userAgent: text || null }, target: { type: 'client', id: text || 'empty' }, details: { text, n: i } }))
+    await Promise.all(events.map((e) => audit.record(e)))
+    const rows = (await dbs[0]('audit_events').select('user_agent', 'target_id', 'details')).map((r) => ({ ...r, details: JSON.parse(r.details) as { text: string; n: number } }))
+    rows.sort((a, b) => a.details.n - b.details.n)
+    assert.deepEqual(rows.map((r) => [r.user_agent, r.target_id, r.details.text]), awkward.map((t) => [t || null, t || 'empty', t]))
+    const verified = await audit.verify()
+    assert.equal(verified.ok, true, JSON.stringify(verified.problem))
+    assert.equal(verified.checked, awkward.length)
+  })
+
   it('refuses a record that does not fit and still writes the rest of its batch', async () => {
     const audit = createAudit({ store: createAuditStore(dbs[0]), retentionDays: 180 })
     const tooLong: AuditEvent = { ...event(0), divisionCode: 'x'.repeat(40) }
