@@ -158,9 +158,16 @@ export function sqliteFilename(url: string): string {
 export const MIGRATIONS_DIR = path.join(PROJECT_ROOT, 'migrations')
 
 export async function migrateLatest(db: Db): Promise<string[]> {
+  const options = { directory: MIGRATIONS_DIR, loadExtensions: ['.ts'] }
   return withSessionLock(db, STARTUP_LOCK_KEY, async () => {
     await ensureSchema(db)
-    const [, applied] = await db.migrate.latest({ directory: MIGRATIONS_DIR, loadExtensions: ['.ts'] })
+    // knex takes its migration lock (a read, then a write, in one transaction) even with nothing
+    // to run. On SQLite a CLI command started beside a busy server then failed with SQLITE_BUSY:
+    // the server's commits invalidate the transaction's read snapshot, and SQLite does not wait
+    // for that. Nothing pending: nothing written.
+    const [, pending] = (await db.migrate.list(options)) as [unknown[], unknown[]]
+    if (pending.length === 0) return []
+    const [, applied] = await db.migrate.latest(options)
     return applied as string[]
   })
 }

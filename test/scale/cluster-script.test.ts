@@ -10,7 +10,8 @@ import { readFileSync, statSync } from 'node:fs'
 import path from 'node:path'
 import { PROJECT_ROOT } from '../../src/config/index.js'
 import { parseStartScript, readStartCommand } from '../../src/cluster/start-script.js'
-import { createTestDatabase, freePort, TEST_SECRETS, type TestDatabase } from '../helpers/onedoor.js'
+import { freePortRun } from '../../src/shared/free-port.js'
+import { createTestDatabase, TEST_SECRETS, type TestDatabase } from '../helpers/onedoor.js'
 
 const BANNER = 'OneDoor cluster is running'
 
@@ -31,7 +32,8 @@ describe('npm run cluster (issue 6)', function () {
 
   it('builds, runs each node from dist/main.js with the start script\'s settings, serves through the proxy and stops on Ctrl-C', async () => {
     const startedAt = Date.now()
-    const port = await freePort()
+    // The proxy takes `port` and the two nodes the ports after it.
+    const port = await freePortRun(3)
     cluster = spawn('npm', ['run', 'cluster', '--', '--port', String(port)], {
       cwd: PROJECT_ROOT,
       env: {
