@@ -250,26 +250,28 @@ const WITH_RELATED = new Set(['AccessToken', 'RefreshToken', 'AuthorizationCode'
 /** The token's grant and its session (LATERAL, so each is an index lookup keyed by the token's row `t`). */
 const GRANT_AND_SESSION = `g.payload as g_payload, g.expires_at as g_expires_at, g.consumed_at as g_consumed_at,
      s.payload as s_payload, s.expires_at as s_expires_at, s.consumed_at as s_consumed_at`
-const JOIN_GRANT_AND_SESSION = `left join lateral (select payload, expires_at, consumed_at from oidc_payloads where type = 'Grant' and id = t.grant_id limit 1) g on true
-   left join lateral (select payload, expires_at, consumed_at from oidc_payloads where type = 'Session' and uid = (t.payload::json ->> 'sessionUid') limit 1) s on true`
+/** The token's payload is parsed as JSON once (`tj.j`), for every field the joins and columns read from it. */
+const JOIN_GRANT_AND_SESSION = `cross join lateral (select t.payload::json as j) tj
+   left join lateral (select payload, expires_at, consumed_at from oidc_payloads where type = 'Grant' and id = t.grant_id limit 1) g on true
+   left join lateral (select payload, expires_at, consumed_at from oidc_payloads where type = 'Session' and uid = (tj.j ->> 'sessionUid') limit 1) s on true`
 /**
  * One token with its grant and its session, and for findAccount the person it is for and the
  * grant's acting record (read-along.ts). The person comes as one JSON object (bigints as numbers).
  */
 const FIND_WITH_RELATED = statement(
   'payload_with_related',
-  `select t.payload, t.expires_at, t.consumed_at, t.grant_id, t.payload::json ->> 'sessionUid' as session_uid,
-     t.payload::json ->> 'accountId' as account_id, ${GRANT_AND_SESSION}, p.person, a.person_id as a_person_id, a.client_id as a_client_id, a.enterprise_id as a_enterprise_id
+  `select t.payload, t.expires_at, t.consumed_at, t.grant_id, tj.j ->> 'sessionUid' as session_uid,
+     tj.j ->> 'accountId' as account_id, ${GRANT_AND_SESSION}, p.person, a.person_id as a_person_id, a.client_id as a_client_id, a.enterprise_id as a_enterprise_id
    from oidc_payloads t
    ${JOIN_GRANT_AND_SESSION}
-   left join lateral (select row_to_json(x) as person from (select ${PERSON_COLUMNS} from persons where id = (t.payload::json ->> 'accountId') limit 1) x) p on true
+   left join lateral (select row_to_json(x) as person from (select ${PERSON_COLUMNS} from persons where id = (tj.j ->> 'accountId') limit 1) x) p on true
    left join lateral (select ${ACTING_GRANT_COLUMNS} from acting_grants where grant_id = t.grant_id limit 1) a on true
    where t.type = ? and t.id = ?`,
 )
 /** A token presented without its type (introspection, revocation), in every token model, with its grant and session. */
 const FIND_TOKEN_WITH_RELATED = statement(
   'payload_token_with_related',
-  `select t.type, t.payload, t.expires_at, t.consumed_at, t.grant_id, t.payload::json ->> 'sessionUid' as session_uid, ${GRANT_AND_SESSION}
+  `select t.type, t.payload, t.expires_at, t.consumed_at, t.grant_id, tj.j ->> 'sessionUid' as session_uid, ${GRANT_AND_SESSION}
    from oidc_payloads t
    ${JOIN_GRANT_AND_SESSION}
    where t.id = ? and t.type in (${[...TOKEN_TYPES].map((t) => `'${t}'`).join(', ')})`,
