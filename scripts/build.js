@@ -57,7 +57,7 @@ export async function build({ entryPoints = APP_ENTRIES, quiet = false } = {}) {
     packages: 'external',
     platform: 'node',
     format: 'esm',
-    target: 'node22',
+    target: 'node24',
     sourcemap: 'linked',
     // Keep class and function names: error names and logs use them.
     keepNames: true,

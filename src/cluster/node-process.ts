@@ -1,5 +1,5 @@
 /*
- * One OneDoor node as a child process: Node 22 from node_modules, configured only by its
+ * One OneDoor node as a child process: Node 24 from node_modules, configured only by its
  * environment, ready when /readyz answers 200. It runs either as `npm start` does (dist/main.js,
  * built beforehand, with the start script's runtime flags: `npm run cluster`) or from the
  * TypeScript sources through tsx (the tests: always the code as it is now, no build needed).

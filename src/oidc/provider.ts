@@ -12,6 +12,7 @@ import type { Jwk } from '../keys/index.js'
 import { RETRY_AFTER_SECONDS, UNAVAILABLE_DESCRIPTION } from '../http/errors.js'
 import { buildConfiguration, type ConfigurationDeps } from './configuration.js'
 import { memoiseClientLookups } from './client-lookup.js'
+import { orderTokenIdsByTime } from './time-ordered-token-ids.js'
 
 export interface ProviderHostDeps extends Omit<ConfigurationDeps, 'jwks'> {
   config: Config
@@ -59,6 +60,7 @@ export async function createProviderHost(deps: ProviderHostDeps) {
     const configuration: Configuration = buildConfiguration(deps.config, { ...deps, jwks: await deps.loadJwks() })
     const provider = new Provider(deps.config.issuer, configuration)
     provider.proxy = deps.config.trustProxy
+    orderTokenIdsByTime(provider)
     if (deps.findClientMetadata) memoiseClientLookups(provider, deps.findClientMetadata)
     provider.use(answerUnknownRoutes(deps.pages.renderError))
     if (deps.isUnavailable) answerUnavailable(provider, deps.isUnavailable, deps.pages.renderError)

@@ -14,5 +14,13 @@ const randomTail = customAlphabet(ALPHABET, 15)
  * touches is written to the WAL again; time-ordered ids land on the index's last pages instead.
  */
 export function newTimeOrderedId(at: number = Date.now()): string {
-  return Math.max(0, Math.floor(at)).toString(36).padStart(9, '0').slice(-9) + randomTail()
+  return timePrefix(at) + randomTail()
+}
+
+/**
+ * The millisecond time as 9 characters of [0-9a-z] that sort (bytewise, as SQLite and a C or
+ * UTF-8 collation compare them) in time order; 9 characters last until the year 5188.
+ */
+export function timePrefix(at: number = Date.now()): string {
+  return Math.max(0, Math.floor(at)).toString(36).padStart(9, '0').slice(-9)
 }

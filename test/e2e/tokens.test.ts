@@ -34,6 +34,24 @@ describe('introspection, revocation and client credentials', () => {
     })
   })
 
+  describe('token values', () => {
+    // Ids that begin with the issue time land on the last pages of oidc_payloads' primary key
+    // (src/oidc/time-ordered-token-ids.ts); the random part stays as long as oidc-provider makes it.
+    it('begin with the issue time and keep 256 bits of randomness after it', async () => {
+      const before = Date.now()
+      const { tokens } = await signIn(env.server, env.client, env.person, { redirectUri })
+      const after = Date.now()
+      for (const value of [tokens.access_token, tokens.refresh_token!]) {
+        assert.match(value, /^[0-9a-z]{9}[\w-]{43}$/)
+        const issuedAt = parseInt(value.slice(0, 9), 36)
+        assert.ok(issuedAt >= before && issuedAt <= after, `${issuedAt} not within [${before}, ${after}]`)
+      }
+      const later = await signIn(env.server, env.client, env.person, { redirectUri })
+      assert.ok(later.tokens.access_token.slice(0, 9) >= tokens.access_token.slice(0, 9))
+      assert.equal((await introspect(env.server, env.client, tokens.access_token)).active, true)
+    })
+  })
+
   describe('revocation', () => {
     it('revokes an access token: userinfo refuses it and introspection calls it inactive', async () => {
       const { config, tokens } = await signIn(env.server, env.client, env.person, { redirectUri })
