@@ -5,7 +5,7 @@
  * the service's name). Administrators get a stricter policy than residents.
  */
 import { readFileSync } from 'node:fs'
-import { dictionary } from '@zxcvbn-ts/language-common'
+import { createRequire } from 'node:module'
 import type { AppError } from '../shared/errors.js'
 import { AccountError } from './errors.js'
 import { normalise } from './passwords.js'
@@ -31,6 +31,10 @@ export const SERVICE_WORDS = ['onedoor', 'one door', '一扇门', '黑龙江', '
 
 let commonPasswords: Set<string> | undefined
 
+// Loaded on first use, not at start: decompressing its dictionaries took ~80 ms and ~17 MiB of
+// transient memory at every start, for a list only new passwords are checked against.
+const require = createRequire(import.meta.url)
+
 /**
  * The screening list: @zxcvbn-ts/language-common's `passwords-common` (about 49,000 passwords
  * from public breach corpora) plus data/common-passwords-zh.txt (passwords common among
@@ -38,6 +42,7 @@ let commonPasswords: Set<string> | undefined
  */
 function commonPasswordSet(): Set<string> {
   if (!commonPasswords) {
+    const { dictionary } = require('@zxcvbn-ts/language-common') as typeof import('@zxcvbn-ts/language-common')
     const extra = readFileSync(new URL('./data/common-passwords-zh.txt', import.meta.url), 'utf8')
       .split('\n')
       .map((line) => line.trim())
