@@ -147,8 +147,8 @@ export function createAdapterClass(deps: AdapterDeps) {
     const types = new Set([type])
     const rows = new Promise<void>((resolve) => queueMicrotask(resolve)).then(() => {
       tokenFinds.delete(id)
-      if (types.size > 1) return findAnyTokenWithRelated(id)
-      if (WITH_RELATED.has(type)) return findWithRelated(type, id)
+      if (types.size > 1) return sql.isPg ? findAnyTokenWithRelated(id) : sql.rows(FIND_ANY_TOKEN, [id])
+      if (sql.isPg && WITH_RELATED.has(type)) return findWithRelated(type, id)
       return sql.rows(FIND_BY.id, [type, id]).then((found) => found.map((row) => ({ ...row, type })))
     })
     tokenFinds.set(id, { types, rows })
@@ -181,8 +181,8 @@ export function createAdapterClass(deps: AdapterDeps) {
 
     async find(id: string): Promise<Payload | undefined> {
       if (this.name === 'Client') return clients.findMetadata(id)
+      if (TOKEN_TYPES.has(this.name)) return this.fromRow((await findToken(this.name, id)).find((row) => row.type === this.name))
       if (sql.isPg) {
-        if (TOKEN_TYPES.has(this.name)) return this.fromRow((await findToken(this.name, id)).find((row) => row.type === this.name))
         if (WITH_RELATED.has(this.name)) return this.fromRow((await findWithRelated(this.name, id))[0])
         if (this.name === 'Grant') {
           const kept = takeRelated(`Grant\0${id}`)
@@ -275,6 +275,11 @@ const FIND_TOKEN_WITH_RELATED = statement(
    from oidc_payloads t
    ${JOIN_GRANT_AND_SESSION}
    where t.id = ? and t.type in (${[...TOKEN_TYPES].map((t) => `'${t}'`).join(', ')})`,
+)
+/** SQLite: a token presented without its type, in every token model at once (three probes of the primary key). */
+const FIND_ANY_TOKEN = statement(
+  'payload_any_token',
+  `select type, payload, expires_at, consumed_at from oidc_payloads where id = ? and type in (${[...TOKEN_TYPES].map((t) => `'${t}'`).join(', ')})`,
 )
 const FIND_BY = {
   id: statement('payload_by_id', `${SELECT} id = ? limit 1`),
