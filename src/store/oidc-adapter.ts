@@ -25,7 +25,7 @@ export function createAdapterClass(deps: AdapterDeps) {
   const now = deps.now ?? Date.now
   // Every statement below runs on most token requests: fixed SQL, prepared once (fast-sql.ts).
   const sql = createFastSql(db)
-  /** PostgreSQL: token look-ups by id asked for in the running task (see findToken). */
+  /** Token look-ups by id asked for in the running task, on either database (see findToken). */
   const tokenFinds = new Map<string, { types: Set<string>; rows: Promise<Row[]> }>()
   /** PostgreSQL: grants and sessions read together with a token, until used or the turn ends (see findWithRelated). */
   const related = new Map<string, Row | null>()

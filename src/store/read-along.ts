@@ -7,9 +7,10 @@
  * Rows are kept under the token they were read with (model and id), so only a step holding that
  * token can take them, and only for the person or grant they were looked up by; each row is taken
  * once, and dropped unused after MAX_AGE_MS (a request that failed before asking). So what a step
- * gets is what the database held when a request read that token, its own (which replaced any
- * earlier read) or, if its own read did not keep rows, one at most MAX_AGE_MS earlier. The code exchange consumes the code
- * between the two, which is why rows are not dropped at the end of the event loop's turn.
+ * gets is what the database held when a request read that token: its own read (which replaced
+ * any earlier one) or, if its own read kept no rows, one at most MAX_AGE_MS earlier. The code
+ * exchange consumes the code between the two, which is why rows are not dropped at the end of
+ * the event loop's turn.
  */
 import type { Db } from './db.js'
 
