@@ -19,6 +19,8 @@ export interface LoadResult {
   p99: number
   /** Server CPU (all threads) per successful operation, in µs; set by the caller. */
   cpuMicros?: number
+  /** Of which the main thread (JavaScript, SQLite, everything but the libuv pool and V8's helpers), in µs. */
+  mainThreadMicros?: number
 }
 
 export async function closedLoop(connections: Connection[], op: Operation, bound: { seconds?: number; count?: number }): Promise<LoadResult> {

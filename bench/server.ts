@@ -21,6 +21,8 @@ export interface ServerProcess {
   peakRssMiB(): number
   /** CPU time used so far by all of the server's threads (main + libuv pool), in ms. */
   cpuMs(): number
+  /** CPU time used so far by the main thread alone (argon2 runs on the libuv pool), in ms. */
+  mainThreadCpuMs(): number
   stdoutLines: string[]
   stop(): Promise<void>
 }
@@ -103,6 +105,10 @@ export function spawnServer(script: string, env: Record<string, string>, cpus: s
         }
       }
       return ns / 1e6
+    },
+    mainThreadCpuMs() {
+      // The main thread's task id is the process id.
+      return Number(readFileSync(`/proc/${child.pid}/task/${child.pid}/schedstat`, 'utf8').split(' ')[0]) / 1e6
     },
     async stop() {
       if (exited) return
