@@ -257,7 +257,7 @@ async function measureSignIns(small: Side, large: Side, count: number, script: s
 async function timedSignIn(connection: Connection, clientId: string, identifier: string, index: number): Promise<number> {
   const browser = new Browser(connection)
   const { challenge } = pkcePair()
-  const query = new URLSearchParams({ client_id: clientId, redirect_uri: REDIRECT_URI, response_type: 'code', scope: 'openid', state: `s${index}`, nonce: `n${index}`, code_challenge: challenge, code_challenge_method: 'S256' })
+  const query = new URLSearchParams({ client_id: clientId, redirect_uri: REDIRECT_URI, response_type: 'code', scope: 'openid', state: `s${index}`, nonce: `n${index}`, code_challenge: challenge, code_challenge_method: 'S256', prompt: 'consent' })
   const page = await browser.navigate(`/auth?${query}`)
   const t0 = performance.now()
   const next = await browser.submit(page, '/login', { identifier, password: PASSWORD })

@@ -62,8 +62,6 @@ export interface Seed {
   clientId: string
   clientSecret: string
   identifiers: string[]
-  /** A government portal with the implicit consent policy (no consent page; the grant is still recorded). */
-  implicitClient: { clientId: string; clientSecret: string }
 }
 
 /** Run after the server's first start (which migrated and generated the signing keys). */
@@ -78,10 +76,8 @@ export async function seed(target: OneDoorTarget, persons: number): Promise<Seed
       await services.persons.registerPerson({ name: `测试${i}`, idNumber, phone: `139${String(10_000_000 + i)}`, password: PASSWORD })
       identifiers.push(idNumber)
     }
-    const deps = { config, clients: services.clients, loadJwks: services.keySet.loadSigningJwks }
-    const client = await registerClient(deps, { name: 'Bench portal', redirectUris: [REDIRECT_URI] })
-    const implicit = await registerClient(deps, { name: 'Bench county portal', redirectUris: [REDIRECT_URI], consentPolicy: 'implicit' })
-    return { clientId: client.clientId, clientSecret: client.clientSecret!, identifiers, implicitClient: { clientId: implicit.clientId, clientSecret: implicit.clientSecret! } }
+    const client = await registerClient({ config, clients: services.clients, loadJwks: services.keySet.loadSigningJwks }, { name: 'Bench portal', redirectUris: [REDIRECT_URI] })
+    return { clientId: client.clientId, clientSecret: client.clientSecret!, identifiers }
   } finally {
     await db.destroy()
   }

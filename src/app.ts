@@ -41,6 +41,7 @@ import { createSessionStore } from './store/oidc-sessions.js'
 import { createAdapterClass, deleteExpiredPayloads, interactionClientId } from './store/oidc-adapter.js'
 import { createPersonStore } from './store/persons.js'
 import { createAccountSessionStore } from './store/account-sessions.js'
+import { createConsentStore } from './store/consents.js'
 import { createRateLimitStore } from './store/rate-limits.js'
 import { createSmsStore } from './store/sms.js'
 import { createIdentityPages, createSignInLimits } from './identity-wiring.js'
@@ -97,7 +98,7 @@ export function createServices(config: Config, db: Db) {
       return createClientValidator(config, await keySet.loadSigningJwks())
     },
   }
-  return { db, clients, keySet, passwords, persons, logoutDeliveries, divisions, federation, rateLimits, smsStore: createSmsStore(db), accountSessions: createAccountSessionStore(db),
+  return { db, clients, keySet, passwords, persons, logoutDeliveries, divisions, federation, rateLimits, smsStore: createSmsStore(db), accountSessions: createAccountSessionStore(db), consents: createConsentStore(db),
     // Identity (issue 3, identity-B): TOTP, assurance levels, enterprises and mandates.
     ...createAssuranceServices(config, db, persons, clients),
     // Administration (issue 5): audit trail and admin rows.
@@ -144,6 +145,7 @@ export async function createOneDoor(config: Config, options: OneDoorOptions = {}
     findAccount: createFindAccount(services.persons),
     policy: assuranceFlow.policy,
     identityClaims: assuranceFlow.identityClaims,
+    rememberedConsents: services.consents,
     fetch: createOutboundFetch({ backchannelLogoutHosts: services.clients.backchannelLogoutHosts, timeoutMs: config.backchannelLogout.timeoutMs }),
     pages: createProviderPages(renderer),
     loadJwks: services.keySet.loadSigningJwks,
@@ -188,6 +190,7 @@ export async function createOneDoor(config: Config, options: OneDoorOptions = {}
     persons: services.persons,
     renderer,
     portalOf,
+    rememberConsent: services.consents.remember,
     onLogin: (e) => {
       logger.info({ event: 'login.succeeded', accountId: e.accountId, clientId: e.clientId }, 'sign-in')
       admin.onLogin(e)

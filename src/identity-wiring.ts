@@ -107,17 +107,29 @@ export function createIdentityPages(config: Config, services: IdentityServices, 
     endEverything,
     closureHooks: options.accountClosureHooks,
     exportSections: options.accountExportSections,
+    // Grants that live now, then what the person allowed portals that keep no grant now (remembered consent).
     async describeSharing(personId) {
       const grants = await services.accountSessions.listGrants(personId)
-      return Promise.all(
-        grants.map(async (g) => ({
+      const withGrant = new Set(grants.map((g) => g.clientId))
+      const remembered = (await services.accountSessions.listConsents(personId)).filter((c) => !withGrant.has(c.clientId))
+      return Promise.all([
+        ...grants.map(async (g) => ({
           portal: await clientName(g.clientId),
           clientId: g.clientId,
           scopes: g.scope.split(' ').filter(Boolean),
           claims: g.claims,
           grantedAt: g.issuedAt ? new Date(g.issuedAt * 1000).toISOString() : null,
+          record: 'grant',
         })),
-      )
+        ...remembered.map(async (c) => ({
+          portal: await clientName(c.clientId),
+          clientId: c.clientId,
+          scopes: c.scopes,
+          claims: c.claims,
+          grantedAt: new Date(c.grantedAt).toISOString(),
+          record: 'remembered consent',
+        })),
+      ])
     },
   })
   const log = (event: Record<string, unknown>, message: string) => options.logger.info(event, message)

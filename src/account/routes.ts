@@ -14,6 +14,7 @@ import { PASSWORD_POLICIES, type Persons, type SelfService } from '../accounts/i
 import type { Renderer } from '../http/render.js'
 import type { AppError } from '../shared/errors.js'
 import type { GrantRecord, SessionRecord } from '../store/account-sessions.js'
+import type { ConsentRecord } from '../store/consents.js'
 import { ACCOUNT_CENTRE_CLIENT_ID } from './first-party-client.js'
 import type { AccountSession, createSignIn } from './sign-in.js'
 import { safeReturnTo, SESSION_COOKIE } from './sign-in.js'
@@ -29,6 +30,8 @@ export interface AccountCentreDeps {
     listSessions(accountId: string): Promise<SessionRecord[]>
     listGrants(accountId: string): Promise<GrantRecord[]>
     revokeGrant(accountId: string, grantId: string): Promise<boolean>
+    listConsents(accountId: string): Promise<ConsentRecord[]>
+    forgetConsent(accountId: string, clientId: string): Promise<boolean>
   }
   /** Ends every session and grant of the person (sign out everywhere, closure). */
   endEverything(personId: string): Promise<{ sessionsEnded: number; grantsRevoked: number }>
@@ -151,6 +154,17 @@ export function accountCentreRoutes(deps: AccountCentreDeps, extensions: Account
     const revoked = grantId ? await deps.sessions.revokeGrant(session.personId, grantId) : false
     if (revoked) deps.onEvent?.({ type: 'account.grant.revoked', accountId: session.personId, ip: ctx.ip })
     await renderAuthorisations(ctx, session, revoked ? { notice: 'account.authorisations.revoked' } : { problem: 'account.authorisations.notFound', status: 404 })
+  })
+
+  // A portal the person allowed in an earlier session and that holds no grant now: forgetting the
+  // consent makes it ask again at the next sign-in.
+  router.post('/authorisations/forget', form, async (ctx) => {
+    const session = await requireAccountSession(ctx)
+    if (!session || !checkCsrf(ctx, session)) return
+    const { clientId } = formFields(ctx, ['clientId'])
+    const forgotten = clientId ? await deps.sessions.forgetConsent(session.personId, clientId) : false
+    if (forgotten) deps.onEvent?.({ type: 'account.consent.forgotten', accountId: session.personId, ip: ctx.ip, details: { clientId } })
+    await renderAuthorisations(ctx, session, forgotten ? { notice: 'account.authorisations.forgotten' } : { problem: 'account.authorisations.notFound', status: 404 })
   })
 
   router.get('/data', async (ctx) => {
@@ -283,8 +297,19 @@ export function accountCentreRoutes(deps: AccountCentreDeps, extensions: Account
         issuedAt: g.issuedAt ? new Date(g.issuedAt * 1000).toISOString() : '',
       })),
     )
+    const withGrant = new Set(grants.map((g) => g.clientId))
+    const consents = (await deps.sessions.listConsents(session.personId)).filter((c) => c.clientId !== ACCOUNT_CENTRE_CLIENT_ID && !withGrant.has(c.clientId))
+    const remembered = await Promise.all(
+      consents.map(async (c) => ({
+        clientId: c.clientId,
+        clientName: await deps.clientName(c.clientId),
+        scopes: c.scopes.filter((s) => s !== 'openid'),
+        claims: c.claims,
+        grantedAt: new Date(c.grantedAt).toISOString(),
+      })),
+    )
     if (extra.status) ctx.status = extra.status
-    renderAccountPage(ctx, 'account/authorisations', { grants: rows, notice: extra.notice, problem: extra.problem })
+    renderAccountPage(ctx, 'account/authorisations', { grants: rows, remembered, notice: extra.notice, problem: extra.problem })
   }
 }
 

@@ -11,7 +11,7 @@ import { CookieKeygrip } from '../http/cookie-keygrip.js'
 import { derivePairwiseKey, federationMetadataProblem, FEDERATION_CLIENT_PROPERTIES, pairwiseSubject, CLIENT_SECTOR_PROPERTY } from '../federation/index.js'
 import { restrictClaimsToClientScope } from './claims-allow-list.js'
 import { ADMIN_API_SCOPE, adminApiResource, CONSOLE_CLIENT_ID } from '../admin/tokens.js'
-import { loadExistingGrant } from './implicit-consent.js'
+import { createLoadExistingGrant, type RememberedConsents } from './existing-grant.js'
 import { IDENTITY_CLAIMS, withIdentityClaims, type IdentityClaimsDeps } from './identity-claims.js'
 import type { interactionPolicy } from 'oidc-provider'
 
@@ -29,6 +29,8 @@ export interface ConfigurationDeps {
   policy?: interactionPolicy.DefaultPolicy
   /** Issue 3: person_type, id_number, legal_person claims and the enterprise's sub (src/oidc/identity-claims.ts). */
   identityClaims?: IdentityClaimsDeps
+  /** What persons allowed portals in earlier sessions (src/oidc/existing-grant.ts); without it, consent lasts one session. */
+  rememberedConsents?: RememberedConsents
 }
 
 export const CLAIMS = {
@@ -154,7 +156,7 @@ export function buildConfiguration(config: Config, deps: ConfigurationDeps): Con
         if (problem) throw new errors.InvalidClientMetadata(problem)
       },
     },
-    loadExistingGrant,
+    loadExistingGrant: createLoadExistingGrant(deps.rememberedConsents),
     // Administration (issue 5): admin-API access tokens carry the sign-in's acr, so the API can
     // require level 3 as the console does. Other tokens get nothing extra.
     extraTokenClaims: async (ctx, token) => {

@@ -3,6 +3,7 @@
  * own rows). The provider keeps accountId inside the JSON payload; ids are [0-9a-z] only, so a
  * LIKE on the serialised `"accountId":"<id>"` is exact on SQLite and PostgreSQL alike.
  */
+import { createConsentStore, type ConsentRecord } from './consents.js'
 import type { Db } from './db.js'
 
 export interface SessionRecord {
@@ -29,7 +30,8 @@ export interface GrantRecord {
 export type AccountSessionStore = ReturnType<typeof createAccountSessionStore>
 
 export function createAccountSessionStore(db: Db, now: () => number = Date.now) {
-  return { listSessions, listGrants, deleteSessions, revokeGrant, revokeAllGrants }
+  const consents = createConsentStore(db, now)
+  return { listSessions, listGrants, listConsents, deleteSessions, revokeGrant, revokeAllGrants, forgetConsent }
 
   function ofAccount(type: string, accountId: string) {
     if (!/^[0-9a-z]+$/.test(accountId)) throw new TypeError('unexpected account id shape')
@@ -83,17 +85,42 @@ export function createAccountSessionStore(db: Db, now: () => number = Date.now) 
     return db('oidc_payloads').where({ type: 'Session' }).whereIn('id', ids).delete()
   }
 
-  /** Removes one grant and every token, code and session binding issued under it. */
+  /** What the person allowed portals in earlier sessions (remembered consent). */
+  function listConsents(accountId: string): Promise<ConsentRecord[]> {
+    return consents.list(accountId)
+  }
+
+  /**
+   * Removes one grant and every token, code and session binding issued under it, and forgets the
+   * person's consent to its portal, so that the portal must ask again.
+   */
   async function revokeGrant(accountId: string, grantId: string): Promise<boolean> {
     const grant = (await listGrants(accountId)).find((g) => g.id === grantId)
     if (!grant) return false
-    await db('oidc_payloads').where({ grant_id: grantId }).delete()
+    await db.transaction(async (trx) => {
+      await trx('oidc_payloads').where({ grant_id: grantId }).delete()
+      await consents.forget(accountId, grant.clientId, trx)
+    })
     return true
   }
 
+  /** Every grant and every remembered consent of the person (sign out everywhere, account closure). */
   async function revokeAllGrants(accountId: string): Promise<GrantRecord[]> {
     const grants = await listGrants(accountId)
-    if (grants.length > 0) await db('oidc_payloads').whereIn('grant_id', grants.map((g) => g.id)).delete()
+    await db.transaction(async (trx) => {
+      if (grants.length > 0) await trx('oidc_payloads').whereIn('grant_id', grants.map((g) => g.id)).delete()
+      await consents.forgetAll(accountId, trx)
+    })
     return grants
+  }
+
+  /** Forgets the person's consent to a portal and revokes the grants made for it; false if there was neither. */
+  async function forgetConsent(accountId: string, clientId: string): Promise<boolean> {
+    const grants = (await listGrants(accountId)).filter((g) => g.clientId === clientId)
+    return db.transaction(async (trx) => {
+      if (grants.length > 0) await trx('oidc_payloads').whereIn('grant_id', grants.map((g) => g.id)).delete()
+      const forgotten = await consents.forget(accountId, clientId, trx)
+      return forgotten || grants.length > 0
+    })
   }
 }

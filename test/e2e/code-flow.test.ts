@@ -72,7 +72,9 @@ describe('authorization code flow with openid-client as the relying party', () =
   it('renders the login and consent pages in English for ui_locales=en', async () => {
     const config = await discover(server.url, client.clientId, client.clientSecret)
     const start = await startAuthorization(config, { redirect_uri: redirectUri, ui_locales: 'en', scope: 'openid profile' })
-    const { pages } = await signInThroughPages(new UserAgent(), start.url, redirectUri, { identifier: person.phone, password: person.password })
+    // Someone who never allowed this portal, so the consent page is shown (consent is remembered).
+    const newcomer = await server.addPerson()
+    const { pages } = await signInThroughPages(new UserAgent(), start.url, redirectUri, { identifier: newcomer.phone, password: newcomer.password })
     const login = pages.find((p) => p.body.includes('/login"'))!
     assert.match(login.body, /<html lang="en">/)
     assert.match(login.body, /Resident ID number or mobile number/)

@@ -89,9 +89,8 @@ describe('TOTP enrolment and sign-in in Chromium', function () {
     await page.waitForSelector('form[action$="/totp"]')
     await page.fill('#code', totpCodeAt(secret, enrolledAt + 30_000))
     await page.click('form[action$="/totp"] button[type=submit]')
-    // A new browser profile has a new OneDoor session, so consent is asked again.
-    await page.waitForSelector('form[action$="/confirm"]')
-    await page.click('form[action$="/confirm"] button[type=submit]')
+    // A new browser profile has a new OneDoor session, but the consent given in the first sign-in
+    // is remembered: no consent page this time.
     callbackUrl = await callback
     tokens = await oidc.authorizationCodeGrant(config, callbackUrl, { pkceCodeVerifier: start.codeVerifier, expectedState: start.state, expectedNonce: start.nonce })
     claims = tokens.claims()!

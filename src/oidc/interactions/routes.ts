@@ -26,6 +26,8 @@ export interface InteractionDeps {
   extend?: (router: Router) => void
   /** The portal to offer on the "sign-in expired" page (else the home page). */
   portalOf?: PortalOf
+  /** Keeps what the person allowed on the consent page for later sessions (src/oidc/existing-grant.ts). */
+  rememberConsent?: (personId: string, clientId: string, allowed: { scopes: string[]; claims: string[] }) => Promise<void>
 }
 
 type Details = Awaited<ReturnType<Provider['interactionDetails']>>
@@ -78,6 +80,7 @@ export function interactionRoutes(deps: InteractionDeps): Router {
     if (promptDetails.missingOIDCClaims) grant.addOIDCClaims(promptDetails.missingOIDCClaims)
     for (const [indicator, scopes] of Object.entries(promptDetails.missingResourceScopes ?? {})) grant.addResourceScope(indicator, scopes.join(' '))
     const grantId = await grant.save()
+    await deps.rememberConsent?.(details.session.accountId, grant.clientId!, { scopes: grant.getOIDCScope().split(' ').filter(Boolean), claims: grant.getOIDCClaims() })
     await finishInteraction(ctx, details, { consent: details.grantId ? {} : { grantId } }, { mergeWithLastSubmission: true })
   })
 
