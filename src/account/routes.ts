@@ -156,8 +156,8 @@ export function accountCentreRoutes(deps: AccountCentreDeps, extensions: Account
     await renderAuthorisations(ctx, session, revoked ? { notice: 'account.authorisations.revoked' } : { problem: 'account.authorisations.notFound', status: 404 })
   })
 
-  // A portal the person allowed in an earlier session and that holds no grant now: forgetting the
-  // consent makes it ask again at the next sign-in.
+  // Remembered consents are listed for portals that hold no live grant; forgetting one also revokes
+  // any grant made from it meanwhile, and the portal asks again at the next sign-in.
   router.post('/authorisations/forget', form, async (ctx) => {
     const session = await requireAccountSession(ctx)
     if (!session || !checkCsrf(ctx, session)) return
