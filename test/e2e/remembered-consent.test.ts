@@ -100,6 +100,12 @@ describe('remembered consent: a returning resident is not asked again', function
     assert.match(page.body, /香坊区政务服务/)
     assert.match(page.body, /您的手机号码/)
     const csrf = /name="csrf" value="([^"]+)"/.exec(page.body)![1]
+    const exported = JSON.parse((await agent.get(`${server.url}/account/data/export`)).body) as { sharing: { clientId: string; record: string; scopes: string[] }[] }
+    assert.deepEqual(
+      exported.sharing.filter((s) => s.clientId === other.clientId).map((s) => ({ record: s.record, scopes: s.scopes })),
+      [{ record: 'remembered consent', scopes: ['openid', 'phone'] }],
+      'the data download includes the remembered consent',
+    )
 
     const unknown = await agent.postForm(`${server.url}/account/authorisations/forget`, { csrf, clientId: portal.clientId })
     assert.equal(unknown.status, 404, 'nothing to forget for a portal the person never allowed')
