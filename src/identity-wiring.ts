@@ -110,8 +110,7 @@ export function createIdentityPages(config: Config, services: IdentityServices, 
     // Grants that live now, then what the person allowed portals that keep no grant now (remembered consent).
     async describeSharing(personId) {
       const grants = await services.accountSessions.listGrants(personId)
-      const withGrant = new Set(grants.map((g) => g.clientId))
-      const remembered = (await services.accountSessions.listConsents(personId)).filter((c) => !withGrant.has(c.clientId))
+      const remembered = await services.accountSessions.listConsentsWithoutGrant(personId, grants)
       return Promise.all([
         ...grants.map(async (g) => ({
           portal: await clientName(g.clientId),

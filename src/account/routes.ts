@@ -30,7 +30,7 @@ export interface AccountCentreDeps {
     listSessions(accountId: string): Promise<SessionRecord[]>
     listGrants(accountId: string): Promise<GrantRecord[]>
     revokeGrant(accountId: string, grantId: string): Promise<boolean>
-    listConsents(accountId: string): Promise<ConsentRecord[]>
+    listConsentsWithoutGrant(accountId: string, grants: GrantRecord[]): Promise<ConsentRecord[]>
     forgetConsent(accountId: string, clientId: string): Promise<boolean>
   }
   /** Ends every session and grant of the person (sign out everywhere, closure). */
@@ -297,8 +297,7 @@ export function accountCentreRoutes(deps: AccountCentreDeps, extensions: Account
         issuedAt: g.issuedAt ? new Date(g.issuedAt * 1000).toISOString() : '',
       })),
     )
-    const withGrant = new Set(grants.map((g) => g.clientId))
-    const consents = (await deps.sessions.listConsents(session.personId)).filter((c) => c.clientId !== ACCOUNT_CENTRE_CLIENT_ID && !withGrant.has(c.clientId))
+    const consents = (await deps.sessions.listConsentsWithoutGrant(session.personId, grants)).filter((c) => c.clientId !== ACCOUNT_CENTRE_CLIENT_ID)
     const remembered = await Promise.all(
       consents.map(async (c) => ({
         clientId: c.clientId,

@@ -31,7 +31,7 @@ export type AccountSessionStore = ReturnType<typeof createAccountSessionStore>
 
 export function createAccountSessionStore(db: Db, now: () => number = Date.now) {
   const consents = createConsentStore(db, now)
-  return { listSessions, listGrants, listConsents, deleteSessions, revokeGrant, revokeAllGrants, forgetConsent }
+  return { listSessions, listGrants, listConsentsWithoutGrant, deleteSessions, revokeGrant, revokeAllGrants, forgetConsent }
 
   function ofAccount(type: string, accountId: string) {
     if (!/^[0-9a-z]+$/.test(accountId)) throw new TypeError('unexpected account id shape')
@@ -85,9 +85,10 @@ export function createAccountSessionStore(db: Db, now: () => number = Date.now) 
     return db('oidc_payloads').where({ type: 'Session' }).whereIn('id', ids).delete()
   }
 
-  /** What the person allowed portals in earlier sessions (remembered consent). */
-  function listConsents(accountId: string): Promise<ConsentRecord[]> {
-    return consents.list(accountId)
+  /** What the person allowed portals that hold none of `grants` (the person's live grants): remembered consent alone. */
+  async function listConsentsWithoutGrant(accountId: string, grants: GrantRecord[]): Promise<ConsentRecord[]> {
+    const withGrant = new Set(grants.map((g) => g.clientId))
+    return (await consents.list(accountId)).filter((c) => !withGrant.has(c.clientId))
   }
 
   /**
