@@ -16,7 +16,8 @@ import { healthRoutes } from './http/health.js'
 import { createLogger } from './http/logger.js'
 import { createRenderer, VIEWS_DIR } from './http/render.js'
 import { requestContext } from './http/request-id.js'
-import { securityHeaders } from './http/security.js'
+import { providerApiDoor } from './http/provider-api.js'
+import { securityHeaderList, securityHeaders } from './http/security.js'
 import { createKeySet } from './keys/index.js'
 import { createDivisions, type FederationDeps } from './federation/index.js'
 import { createClientValidator, createPortalOf, prepareClient } from './oidc/index.js'
@@ -171,10 +172,6 @@ export async function createOneDoor(config: Config, options: OneDoorOptions = {}
   app.use(securityHeaders({ https: config.issuer.startsWith('https://') }))
   // A database outage answers 503 temporarily_unavailable, not 500 (issue 6, drill 1).
   app.use(errorHandler(renderer, { isUnavailable: isConnectionError }))
-  // Back-end calls (token, introspection, revocation, userinfo, JWKS) go straight to the provider:
-  // matching them against every page router below cost ~20 % of a client-credentials grant.
-  const providerApi = new Set(['token', 'introspection', 'revocation', 'userinfo', 'jwks'].map((route) => host.provider.pathFor(route)))
-  app.use((ctx, next) => (providerApi.has(ctx.path) ? host.handle(ctx) : next()))
   app.use(healthRoutes({
     checks: {
       database: () => pingDb(db),
@@ -255,7 +252,20 @@ export async function createOneDoor(config: Config, options: OneDoorOptions = {}
       return host.provider
     },
     async listen(port = config.port, hostname = config.host): Promise<{ url: string; port: number }> {
-      server = http.createServer(app.callback())
+      // Back-end calls (token, introspection, revocation, userinfo, JWKS) reach the provider
+      // before the koa chain above; why, in http/provider-api.ts. Through app.callback() alone
+      // they still arrive, via the provider at the end of the chain.
+      const serveProviderApi = providerApiDoor({
+        paths: new Set(['token', 'introspection', 'revocation', 'userinfo', 'jwks'].map((route) => host.provider.pathFor(route))),
+        logger,
+        securityHeaders: securityHeaderList({ https: config.issuer.startsWith('https://') }),
+        isDraining: () => shuttingDown,
+        handle: (req, res) => host.handleRequest(req, res),
+      })
+      const serveApp = app.callback()
+      server = http.createServer((req, res) => {
+        if (!serveProviderApi(req, res)) void serveApp(req, res)
+      })
       server.keepAliveTimeout = 5000
       await new Promise<void>((resolve, reject) => {
         server!.once('error', reject)

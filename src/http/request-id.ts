@@ -8,8 +8,7 @@ import type { Logger } from 'pino'
  */
 export function requestContext(logger: Logger): Middleware {
   return async (ctx, next) => {
-    const incoming = ctx.get('x-request-id')
-    const requestId = /^[\w.-]{8,64}$/.test(incoming) ? incoming : randomUUID()
+    const requestId = requestIdFrom(ctx.get('x-request-id'))
     ctx.state.requestId = requestId
     // Made on first use: most requests log nothing but the access line, and creating a pino
     // child (bindings, redaction set-up) cost more than the rest of this middleware.
@@ -20,11 +19,22 @@ export function requestContext(logger: Logger): Middleware {
     try {
       await next()
     } finally {
-      const ms = Math.round((performance.now() - started) * 10) / 10
       const status = ctx.respond === false ? ctx.res.statusCode : ctx.status
       // The access line names the request id itself, so it needs no child logger.
-      if (child) child.info({ method: ctx.method, path: ctx.path, status, ms }, 'request')
-      else logger.info({ requestId, method: ctx.method, path: ctx.path, status, ms }, 'request')
+      logAccess(child ?? logger, child ? undefined : requestId, { method: ctx.method, path: ctx.path, status, started })
     }
   }
+}
+
+/** The caller's X-Request-Id when it looks like one (so a portal can follow its call), else a new one. */
+export function requestIdFrom(incoming: string | string[] | undefined): string {
+  return typeof incoming === 'string' && /^[\w.-]{8,64}$/.test(incoming) ? incoming : randomUUID()
+}
+
+/** The access-log line of one request; `requestId` is left out when `log` already binds it. */
+export function logAccess(log: Logger, requestId: string | undefined, request: { method: string; path: string; status: number; started: number }): void {
+  if (!log.isLevelEnabled('info')) return
+  const ms = Math.round((performance.now() - request.started) * 10) / 10
+  const line = { method: request.method, path: request.path, status: request.status, ms }
+  log.info(requestId === undefined ? line : { requestId, ...line }, 'request')
 }

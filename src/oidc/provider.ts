@@ -5,6 +5,7 @@
  * in-flight sign-in continues on the new instance.
  */
 import Provider, { errors, type Configuration, type KoaContextWithOIDC } from 'oidc-provider'
+import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Context } from 'koa'
 import type { Logger } from 'pino'
 import type { Config } from '../config/index.js'
@@ -42,6 +43,10 @@ export async function createProviderHost(deps: ProviderHostDeps) {
     async handle(ctx: Context): Promise<void> {
       ctx.respond = false
       await handler(ctx.req, ctx.res)
+    },
+    /** The same for a plain Node request; settles once the provider has answered. */
+    handleRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
+      return handler(req, res)
     },
     /** Rebuilds the provider if the key set changed since it was built; returns whether it did. */
     async reloadIfKeysChanged(): Promise<boolean> {

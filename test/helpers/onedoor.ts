@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
+import { Writable } from 'node:stream'
 import { createOneDoor, type OneDoor } from '../../src/app.js'
 import { loadConfig, type Config } from '../../src/config/index.js'
 import { createDb } from '../../src/store/db.js'
@@ -120,4 +121,14 @@ export function randomIdNumber(area = '230102'): string {
 
 export function randomPhone(): string {
   return `139${String(Math.floor(Math.random() * 1e8)).padStart(8, '0')}`
+}
+
+/** A stream for a test's pino logger that keeps each JSON line it is given. */
+export function logLineSink(lines: string[]): Writable {
+  return new Writable({
+    write(chunk, _encoding, done) {
+      lines.push(...String(chunk).split('\n').filter(Boolean))
+      done()
+    },
+  })
 }

@@ -4,10 +4,9 @@
  * no ID number, password, code, token or client secret in the JSON logs (issue 2, Operations).
  */
 import assert from 'node:assert/strict'
-import { Writable } from 'node:stream'
 import pino from 'pino'
 import { createOneDoor, type OneDoor } from '../../src/app.js'
-import { createTestDatabase, freePort, randomIdNumber, testConfig, type TestDatabase, type TestServer } from '../helpers/onedoor.js'
+import { createTestDatabase, freePort, logLineSink, randomIdNumber, testConfig, type TestDatabase, type TestServer } from '../helpers/onedoor.js'
 import { oidc } from '../helpers/relying-party.js'
 import { authorize, introspect, postForm, signIn, type TestPerson } from '../helpers/sign-in.js'
 import { UserAgent } from '../helpers/user-agent.js'
@@ -23,12 +22,7 @@ describe('logs carry no secrets or personal data', () => {
     database = createTestDatabase()
     const port = await freePort()
     const config = testConfig(database, port)
-    const sink = new Writable({
-      write(chunk, _encoding, done) {
-        lines.push(...String(chunk).split('\n').filter(Boolean))
-        done()
-      },
-    })
+    const sink = logLineSink(lines)
     // The production logger's settings (redaction included), at the most verbose level.
     onedoor = await createOneDoor(config, { logger: pino({ level: 'trace', base: { service: 'onedoor' }, redact: { paths: ['password', '*.password'], censor: '[redacted]' } }, sink) })
     await onedoor.listen(port, '127.0.0.1')
