@@ -8,11 +8,13 @@
  * at 50 % of each measured peak for the latency target. Logins are also measured with the
  * server allowed both cores (the load generator then shares core 1 with it).
  *
- *   npm run bench                 full run (≈ 5–7 min, for a quiet machine)
+ *   npm run bench                 full run (≈ 13–15 min, for a quiet machine)
  *   npm run bench -- --quick      short smoke run (≈ 1–2 min; figures are indicative only)
  *   npm run bench -- --db sqlite  one database only;  --no-bare skips the reference
  *   npm run bench -- --only cluster [--quick]   one node vs two nodes behind the proxy, alone
+ *   npm run bench -- --only paired [--quick]    every target loaded in turn, round after round (the robust ratios)
  *   npm run bench -- --profile clientCredentials --db sqlite   where the server's CPU goes (bench/profile.ts)
+ *   npm run bench -- --profile refresh --db sqlite --ab KEY=VALUE   the server with KEY=VALUE against one without
  *   node_modules/.bin/node --import tsx bench/accounts-size.ts [--quick]   10^3 vs 10^6 accounts, alone
  */
 import { spawn, spawnSync } from 'node:child_process'
@@ -41,13 +43,16 @@ const program = new Command()
   .option('--server-env <KEY=VALUE...>', 'extra environment for the OneDoor server processes (e.g. MALLOC_ARENA_MAX=2)', [])
   .option('--no-accounts-size', 'skip sign-in latency at 10^3 vs 10^6 seeded accounts and the sizing (bench/accounts-size.ts)')
   .option('--no-cluster', 'skip one node vs two nodes on PostgreSQL behind the proxy (bench/cluster.ts)')
-  .option('--only <part>', 'run one part alone and print it (not written to --out): cluster')
+  .option('--no-paired', 'skip the paired runs (every target loaded in turn, round after round: the noise-robust ratios)')
+  .option('--only <part>', 'run one part alone and print it (not written to --out): cluster, paired')
   .option('--profile <operation>', 'profile the server (V8 --cpu-prof) during one operation and print where its CPU goes: login, consentLogin (with the consent page), clientCredentials, refresh, introspection; --db may name bare (the reference)')
   .option('--no-cpu-prof', 'with --profile: load and measure CPU per operation without the profiler (for A/B comparisons)')
+  .option('--ab <KEY=VALUE...>', 'with --profile: compare a server with this environment (A) against one without (B), in alternating 1 s slices (--seconds of them)', [])
   .option('--seconds <n>', 'with --profile: how long to load the server', (v) => Number.parseFloat(v), 10)
   .parse()
-const options = program.opts<{ quick: boolean; db: string; bare: boolean; pgUrl: string; out: string; connections: number; serverEnv: string[]; cluster: boolean; accountsSize: boolean; only?: string; profile?: string; seconds: number; cpuProf: boolean }>()
-const extraServerEnv = Object.fromEntries(options.serverEnv.map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]))
+const options = program.opts<{ quick: boolean; db: string; bare: boolean; pgUrl: string; out: string; connections: number; serverEnv: string[]; cluster: boolean; paired: boolean; accountsSize: boolean; only?: string; profile?: string; seconds: number; cpuProf: boolean; ab: string[] }>()
+const envFrom = (pairs: string[]) => Object.fromEntries(pairs.map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]))
+const extraServerEnv = envFrom(options.serverEnv)
 
 const twoCores = cpus().length >= 2
 const SERVER_CPU = '0'
@@ -102,6 +107,12 @@ async function withCpu(server: ServerProcess, phase: () => Promise<LoadResult>):
   result.cpuMicros = ((server.cpuMs() - before) * 1000) / Math.max(1, result.ok)
   result.mainThreadMicros = ((server.mainThreadCpuMs() - mainBefore) * 1000) / Math.max(1, result.ok)
   return result
+}
+
+function dbKinds(): DbKind[] {
+  const kinds = options.db.split(',').map((s) => s.trim()).filter(Boolean)
+  for (const kind of kinds) if (kind !== 'sqlite' && kind !== 'pg') throw new Error(`unknown database ${kind} (sqlite, pg)`)
+  return kinds as DbKind[]
 }
 
 function log(line: string): void {
@@ -314,9 +325,9 @@ async function benchBare(): Promise<TargetResult> {
   return result
 }
 
-async function argon2Ceiling(cpuList: string, concurrency: number): Promise<number> {
+async function argon2Ceiling(cpuList: string, concurrency: number, seconds = SIZES.argonSeconds): Promise<number> {
   const { argon2 } = loadConfig({ env: { NODE_ENV: 'test', ONEDOOR_DATA_DIR: path.join(ROOT, 'data') } }).passwords
-  const args = [argon2.memoryKiB, argon2.timeCost, argon2.parallelism, concurrency, SIZES.argonSeconds].map(String)
+  const args = [argon2.memoryKiB, argon2.timeCost, argon2.parallelism, concurrency, seconds].map(String)
   const child = spawn('taskset', ['-c', cpuList, NODE, '--import', 'tsx', path.join(ROOT, 'bench', 'argon2-ceiling.ts'), ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] })
   let out = ''
   child.stdout.on('data', (chunk: Buffer) => { out += chunk.toString() })
@@ -389,7 +400,7 @@ const verdict = (ok: boolean | undefined) => (ok === undefined ? '' : ok ? ' ✅
 const rateOf = (runs: LoadResult[]) => median(runs.map((r) => r.perSecond))
 const noiseOf = (runs: LoadResult[]) => (runs.length > 1 ? ` ±${(spread(runs.map((r) => r.perSecond)) * 50).toFixed(0)}%` : '')
 
-function report(results: TargetResult[], bare: TargetResult | undefined, ceiling: { one: number; two: number }, meta: { started: Date; seconds: number; loadBefore: number[]; loadAfter: number[]; fanout: string; cluster: string; accounts: string; failures: string[] }): string {
+function report(results: TargetResult[], bare: TargetResult | undefined, ceiling: { one: number; two: number }, meta: { started: Date; seconds: number; loadBefore: number[]; loadAfter: number[]; paired: string; fanout: string; cluster: string; accounts: string; failures: string[] }): string {
   const onedoor = results
   const lines: string[] = []
   const cols = [...onedoor.map((r) => r.name), ...(bare ? [bare.name] : [])]
@@ -443,6 +454,10 @@ function report(results: TargetResult[], bare: TargetResult | undefined, ceiling
   lines.push(`- Server CPU per operation is the CPU time of all the server's threads (main + libuv pool, from /proc/PID/task/N/schedstat) divided by the operations completed. It is less sensitive than throughput to other processes on the machine (though contention still inflates it), so compare those ratios when the machine is busy. SQLite work happens inside the server and is counted; PostgreSQL's own processes are neither pinned nor counted.`)
   lines.push("- The machine is shared: figures move with other people's load (see the load averages above).")
   lines.push('')
+  lines.push('## Paired runs: the ratios to trust on a drifting machine')
+  lines.push('')
+  lines.push(meta.paired)
+  lines.push('')
   lines.push('## Logout fan-out (federation)')
   lines.push('')
   lines.push(meta.fanout)
@@ -458,16 +473,39 @@ function report(results: TargetResult[], bare: TargetResult | undefined, ceiling
   return lines.join('\n')
 }
 
-/** --profile: one operation under load on a server running V8's sampling profiler ("bare": the reference). */
-async function profileOperation(kind: DbKind | 'bare', operation: string): Promise<void> {
+type PairedOperation = 'login' | 'consentLogin' | Endpoint
+
+interface LoadedServer {
+  server: ServerProcess
+  /** Every operation this server can be loaded with (the bare reference has no consent page). */
+  ops: Partial<Record<PairedOperation, Operation>>
+  connections: Connection[]
+  stop: () => Promise<void>
+}
+
+function operationOf(loaded: LoadedServer, operation: string): Operation {
+  const op = loaded.ops[operation as PairedOperation]
+  if (!op) throw new Error(`unknown operation ${operation} (login, consentLogin, ${ENDPOINTS.join(', ')}; the bare reference has no consentLogin)`)
+  return op
+}
+
+/**
+ * A server of one kind, seeded and warmed up (sign-ins, then `warmUp` for 2 s), with the
+ * connections and operations that load it. `extraEnv` and `nodeFlags` vary it (an A/B variant,
+ * the profiler).
+ */
+async function startLoadedServer(kind: DbKind | 'bare', warmUp: string, extraEnv: Record<string, string>, nodeFlags: string[]): Promise<LoadedServer> {
   const port = await freePort()
   const target = kind === 'bare' ? undefined : prepareTarget(kind, port, options.pgUrl)
-  if (target) Object.assign(target.env, extraServerEnv)
-  const dir = path.join(ROOT, 'bench', 'results', 'profiles')
-  mkdirSync(dir, { recursive: true })
-  const name = `${kind}-${operation}-${Date.now()}`
-  const profiler = !options.cpuProf ? [] : ['--cpu-prof', `--cpu-prof-dir=${dir}`, `--cpu-prof-name=${name}.cpuprofile`]
+  if (target) Object.assign(target.env, extraServerEnv, extraEnv)
   const servers: ServerProcess[] = []
+  let stopped = false
+  const stop = async () => {
+    if (stopped) return
+    stopped = true
+    for (const s of servers) await s.stop()
+    await target?.cleanup()
+  }
   try {
     let server: ServerProcess
     let creds: Credentials
@@ -479,33 +517,164 @@ async function profileOperation(kind: DbKind | 'bare', operation: string): Promi
       await waitReady(port, performance.now(), first)
       seeded = await seed(target, SIZES.persons)
       await first.stop()
-      server = spawnServer(ONEDOOR_SCRIPT, target.env, SERVER_CPU, profiler)
+      server = spawnServer(ONEDOOR_SCRIPT, target.env, SERVER_CPU, nodeFlags)
       servers.push(server)
       await waitReady(port, performance.now(), server)
       creds = { clientId: seeded.clientId, clientSecret: seeded.clientSecret, refreshTokens: [], accessTokens: [], issued: 0 }
       login = loginOperation(seeded, creds)
     } else {
-      server = spawnServer(BARE_SCRIPT, bareEnv(port), SERVER_CPU, profiler)
+      server = spawnServer(BARE_SCRIPT, { ...bareEnv(port), ...extraServerEnv, ...extraEnv }, SERVER_CPU, nodeFlags)
       servers.push(server)
       await waitReady(port, performance.now(), server)
       ;({ creds, login } = bareSignIn(server))
     }
     const connections = connectionsFor(httpsBehindProxy(port))
     await closedLoop(connections, login, { count: connections.length * 2 })
-    const op = operation === 'login' ? login : operation === 'consentLogin' && seeded ? consentPageLoginOperation(seeded) : operations(creds)[operation as Endpoint]
-    if (!op) throw new Error(`unknown operation ${operation} (login, consentLogin, ${ENDPOINTS.join(', ')})`)
-    await closedLoop(connections, op, { seconds: 2 })
+    const loaded: LoadedServer = {
+      server,
+      ops: { login, ...(seeded ? { consentLogin: consentPageLoginOperation(seeded) } : {}), ...operations(creds) },
+      connections,
+      stop: async () => {
+        for (const c of connections) c.close()
+        await stop()
+      },
+    }
+    await closedLoop(connections, operationOf(loaded, warmUp), { seconds: 2 })
+    return loaded
+  } catch (err) {
+    await stop()
+    throw err
+  }
+}
+
+/** --profile: one operation under load on a server running V8's sampling profiler ("bare": the reference). */
+async function profileOperation(kind: DbKind | 'bare', operation: string): Promise<void> {
+  const dir = path.join(ROOT, 'bench', 'results', 'profiles')
+  mkdirSync(dir, { recursive: true })
+  const name = `${kind}-${operation}-${Date.now()}`
+  const profiler = !options.cpuProf ? [] : ['--cpu-prof', `--cpu-prof-dir=${dir}`, `--cpu-prof-name=${name}.cpuprofile`]
+  const loaded = await startLoadedServer(kind, operation, {}, profiler)
+  try {
+    const { server, connections } = loaded
+    const op = operationOf(loaded, operation)
     const r = await withCpu(server, () => closedLoop(connections, op, { seconds: options.seconds }))
     log(`${kind} ${operation}: ${r.perSecond.toFixed(1)}/s, server CPU ${r.cpuMicros!.toFixed(0)} µs/op (main thread ${r.mainThreadMicros!.toFixed(0)}), peak RSS ${server.peakRssMiB().toFixed(0)} MiB (profiler ${options.cpuProf ? 'on' : 'off'})${r.errors ? `, errors ${r.errors} (${r.firstError})` : ''}`)
-    for (const c of connections) c.close()
-    await server.stop()
+    await loaded.stop()
     if (!options.cpuProf) return
     // The profile also covers start-up and warm-up; those are small next to the measured run.
     const file = path.join(dir, `${name}.cpuprofile`)
     process.stdout.write(`\n## ${kind}: ${operation}\n${summariseProfile(file, r.ok)}\n(raw profile: ${path.relative(ROOT, file)})\n`)
   } finally {
-    for (const s of servers) await s.stop()
-    await target?.cleanup()
+    await loaded.stop()
+  }
+}
+
+/**
+ * --ab KEY=VALUE with --profile OP: two servers of one kind on core 0, A with the extra
+ * environment and B without, loaded in turn for short slices. This machine's speed drifts by
+ * a third within minutes, which swamps a 5 % change measured in two separate runs; slices a
+ * second apart see the same drift, so the median of the per-slice ratios A/B is what the change did.
+ */
+async function abOperation(kind: DbKind | 'bare', operation: string, envA: Record<string, string>): Promise<void> {
+  const a = await startLoadedServer(kind, operation, envA, [])
+  const b = await startLoadedServer(kind, operation, {}, [])
+  try {
+    const slices = Math.max(4, Math.round(options.seconds))
+    const cpu: Record<'a' | 'b', number[]> = { a: [], b: [] }
+    const main: Record<'a' | 'b', number[]> = { a: [], b: [] }
+    for (let i = 0; i < slices; i++) {
+      // Alternate which goes first, so neither always follows the other's garbage collection.
+      for (const which of i % 2 === 0 ? (['a', 'b'] as const) : (['b', 'a'] as const)) {
+        const s = which === 'a' ? a : b
+        const r = await withCpu(s.server, () => closedLoop(s.connections, operationOf(s, operation), { seconds: 1 }))
+        if (r.errors) throw new Error(`${which}: ${r.errors} errors (${r.firstError})`)
+        cpu[which].push(r.cpuMicros!)
+        main[which].push(r.mainThreadMicros!)
+      }
+    }
+    const ratios = (x: number[], y: number[]) => x.map((v, i) => v / y[i])
+    const fmt = (v: number) => v.toFixed(0)
+    log(`A/B ${kind} ${operation}, A = ${Object.entries(envA).map(([k, v]) => `${k}=${v}`).join(' ')}, ${slices} slices of 1 s each`)
+    log(`  server CPU µs/op: A median ${fmt(median(cpu.a))}, B median ${fmt(median(cpu.b))}; A/B per slice median ${median(ratios(cpu.a, cpu.b)).toFixed(3)} (spread ${spread(ratios(cpu.a, cpu.b)).toFixed(2)})`)
+    log(`  main thread µs/op: A median ${fmt(median(main.a))}, B median ${fmt(median(main.b))}; A/B per slice median ${median(ratios(main.a, main.b)).toFixed(3)}`)
+  } finally {
+    await a.stop()
+    await b.stop()
+  }
+}
+
+/**
+ * Paired runs: every target (OneDoor on each database and the bare reference) running at once
+ * on core 0, loaded in turn for short slices, round after round. This machine's speed drifts by
+ * up to a third within minutes, so two targets measured minutes apart can differ by more than
+ * what the code does; within one round they see the same machine, and the median of the
+ * per-round ratios is the comparison to trust. Sign-ins are set against an argon2 ceiling
+ * measured on the same core in the same round.
+ */
+async function pairedSection(kinds: DbKind[]): Promise<string> {
+  const rounds = options.quick ? { endpoints: 3, logins: 2, sliceSeconds: 1, loginSeconds: 2 } : { endpoints: 8, logins: 5, sliceSeconds: 1, loginSeconds: 3 }
+  const names: Record<DbKind | 'bare', string> = { sqlite: 'SQLite', pg: 'PostgreSQL', bare: 'bare oidc-provider' }
+  const targets: { kind: DbKind | 'bare'; loaded: LoadedServer }[] = []
+  try {
+    for (const kind of [...kinds, ...(options.bare ? (['bare'] as const) : [])]) {
+      log(`paired: starting ${names[kind]}`)
+      targets.push({ kind, loaded: await startLoadedServer(kind, 'login', {}, []) })
+    }
+    const cpu = new Map<string, number[]>() // `${kind} ${operation}` → server CPU µs/op per round
+    const mainThread = new Map<string, number[]>()
+    const ceilingMs: number[] = []
+    const record = (kind: string, operation: string, r: LoadResult) => {
+      if (r.errors) throw new Error(`${kind} ${operation}: ${r.errors} errors (${r.firstError})`)
+      for (const [map, value] of [[cpu, r.cpuMicros!], [mainThread, r.mainThreadMicros!]] as const) map.set(`${kind} ${operation}`, [...(map.get(`${kind} ${operation}`) ?? []), value])
+    }
+    // Each round starts with a different target, so none always follows another's garbage.
+    const inTurn = (round: number) => targets.map((_, i) => targets[(i + round) % targets.length])
+    for (let round = 0; round < rounds.logins; round++) {
+      ceilingMs.push(1000 / (await argon2Ceiling(SERVER_CPU, 1, rounds.loginSeconds)))
+      for (const t of inTurn(round)) {
+        for (const operation of ['login', ...(t.kind === 'bare' ? [] : ['consentLogin'])]) {
+          record(t.kind, operation, await withCpu(t.loaded.server, () => closedLoop(t.loaded.connections, operationOf(t.loaded, operation), { seconds: rounds.loginSeconds })))
+        }
+      }
+      log(`paired: sign-in round ${round + 1} of ${rounds.logins} done`)
+    }
+    for (const endpoint of ENDPOINTS) {
+      for (const t of targets) await closedLoop(t.loaded.connections, operationOf(t.loaded, endpoint), { seconds: 1 })
+      for (let round = 0; round < rounds.endpoints; round++) {
+        for (const t of inTurn(round)) record(t.kind, endpoint, await withCpu(t.loaded.server, () => closedLoop(t.loaded.connections, operationOf(t.loaded, endpoint), { seconds: rounds.sliceSeconds })))
+      }
+      log(`paired: ${ENDPOINT_NAMES[endpoint]} done`)
+    }
+
+    const series = (map: Map<string, number[]>, kind: string, operation: string) => map.get(`${kind} ${operation}`) ?? []
+    const ratioCell = (ratios: number[], target?: number) => {
+      const m = median(ratios)
+      return `**${pct(m)}** (${pct(Math.min(...ratios))}–${pct(Math.max(...ratios))})${target === undefined ? '' : verdict(m >= target)}`
+    }
+    const lines: string[] = []
+    const cols = targets.map((t) => names[t.kind])
+    lines.push(`| paired: median of per-round ratios (lowest–highest round) | target | ${cols.join(' | ')} |`)
+    lines.push(`|---|---|${cols.map(() => '---:').join('|')}|`)
+    const row = (metric: string, target: string, cell: (kind: DbKind | 'bare') => string) => lines.push(`| ${metric} | ${target} | ${targets.map((t) => cell(t.kind)).join(' | ')} |`)
+    row('returning sign-in: one argon2 verify ÷ server CPU per sign-in (1 core)', '≥ 90 %', (kind) => ratioCell(series(cpu, kind, 'login').map((us, i) => (ceilingMs[i] * 1000) / us), kind === 'bare' ? undefined : 0.9))
+    row('first sign-in (consent page): the same', '≥ 90 %', (kind) => (kind === 'bare' ? '—' : ratioCell(series(cpu, kind, 'consentLogin').map((us, i) => (ceilingMs[i] * 1000) / us), 0.9)))
+    row('main-thread ms per returning sign-in (median)', '', (kind) => ms(median(series(mainThread, kind, 'login')) / 1000))
+    for (const endpoint of ENDPOINTS) {
+      const needsRatio = endpoint !== 'introspection'
+      row(`${ENDPOINT_NAMES[endpoint]}: bare's server CPU per op ÷ this`, needsRatio ? '≥ 80 %' : '', (kind) => {
+        if (kind === 'bare' || !options.bare) return `${ms(median(series(cpu, kind, endpoint)))} µs/op`
+        const bare = series(cpu, 'bare', endpoint)
+        return `${ratioCell(series(cpu, kind, endpoint).map((us, i) => bare[i] / us), needsRatio ? 0.8 : undefined)}, ${ms(median(series(cpu, kind, endpoint)))} µs/op`
+      })
+    }
+    lines.push('')
+    lines.push(`${rounds.logins} sign-in rounds (per round: argon2 alone for ${rounds.loginSeconds} s, then each target's sign-ins for ${rounds.loginSeconds} s each) and ${rounds.endpoints} rounds per endpoint (${rounds.sliceSeconds} s per target), every target on cpu ${SERVER_CPU}, the load from cpu ${LOAD_CPU}, ${options.connections} connections. argon2 alone: ${ceilingMs.map((v) => (1000 / v).toFixed(1)).join(', ')} verifies/s in the successive rounds.`)
+    return lines.join('\n')
+  } catch (err) {
+    log(`paired run failed: ${(err as Error).stack}`)
+    return `_paired run failed: ${(err as Error).message}_`
+  } finally {
+    for (const t of targets) await t.loaded.stop()
   }
 }
 
@@ -515,25 +684,28 @@ async function main(): Promise<void> {
   const loadBefore = loadavg()
   if (options.profile !== undefined) {
     await buildServers()
-    for (const kind of options.db.split(',') as (DbKind | 'bare')[]) await profileOperation(kind, options.profile)
+    for (const kind of options.db.split(',') as (DbKind | 'bare')[]) {
+      if (options.ab.length > 0) await abOperation(kind, options.profile, envFrom(options.ab))
+      else await profileOperation(kind, options.profile)
+    }
     return
   }
   if (options.only !== undefined) {
-    if (options.only !== 'cluster') throw new Error(`unknown part ${options.only} (cluster)`)
+    if (options.only !== 'cluster' && options.only !== 'paired') throw new Error(`unknown part ${options.only} (cluster, paired)`)
     log(`${options.quick ? 'quick' : 'full'} run of one part: ${options.only}`)
     await buildServers()
-    process.stdout.write(`\n## Several nodes (PostgreSQL, issue 6)\n\n${await clusterSection()}\n\n(--only: printed, not written to ${options.out})\n`)
+    const part = options.only === 'cluster' ? `## Several nodes (PostgreSQL, issue 6)\n\n${await clusterSection()}` : `## Paired runs\n\n${await pairedSection(dbKinds())}`
+    process.stdout.write(`\n${part}\n\n(--only: printed, not written to ${options.out})\n`)
     return
   }
   log(`${options.quick ? 'quick' : 'full'} run; databases ${options.db}; bare reference ${options.bare ? 'on' : 'off'}`)
   // Both servers run as plain JavaScript, as `npm start` runs OneDoor (scripts/build.js).
   await buildServers()
   const ceiling = { one: await argon2Ceiling(SERVER_CPU, 1), two: await argon2Ceiling(BOTH_CPUS, twoCores ? 2 : 1) }
-  const kinds = options.db.split(',').map((s) => s.trim()).filter(Boolean) as DbKind[]
+  const kinds = dbKinds()
   const results: TargetResult[] = []
   const failures: string[] = []
   for (const kind of kinds) {
-    if (kind !== 'sqlite' && kind !== 'pg') throw new Error(`unknown database ${kind} (sqlite, pg)`)
     try {
       results.push(await benchOneDoor(kind))
     } catch (err) {
@@ -548,10 +720,11 @@ async function main(): Promise<void> {
     failures.push(`bare reference: ${(err as Error).message}`)
     log(`bare reference failed: ${(err as Error).stack}`)
   }
+  const paired = options.paired ? await pairedSection(kinds) : '_skipped (--no-paired)._'
   const fanout = await logoutFanout(kinds)
   const cluster = options.cluster && kinds.includes('pg') ? await clusterSection() : '_skipped (--no-cluster, or PostgreSQL not measured)._'
   const accounts = options.accountsSize && kinds.includes('pg') ? await accountsSizeSection() : '_skipped (--no-accounts-size, or PostgreSQL not measured)._'
-  const markdown = report(results, bare, ceiling, { started, seconds: (performance.now() - t0) / 1000, loadBefore, loadAfter: loadavg(), fanout, cluster, accounts, failures })
+  const markdown = report(results, bare, ceiling, { started, seconds: (performance.now() - t0) / 1000, loadBefore, loadAfter: loadavg(), paired, fanout, cluster, accounts, failures })
   const out = path.resolve(ROOT, options.out)
   mkdirSync(path.dirname(out), { recursive: true })
   writeFileSync(out, markdown)
