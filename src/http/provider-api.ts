@@ -37,8 +37,24 @@ export function providerApiDoor(options: ProviderApiDoorOptions): (req: Incoming
     setSecurityHeaders(res, securityHeaders)
     void handle(req, res).then(
       () => logAccess(logger, requestId, { method: req.method ?? 'GET', path, status: res.statusCode, started }),
-      (err: unknown) => logger.error({ err, requestId }, 'provider request failed'),
+      (err: unknown) => {
+        // koa's request handler catches everything, so this is a last line of defence: the
+        // caller gets an answer (or a closed connection), never a request left hanging.
+        logger.error({ err, requestId }, 'provider request failed')
+        answerServerError(res, requestId)
+      },
     )
     return true
   }
+}
+
+function answerServerError(res: ServerResponse, requestId: string): void {
+  if (res.headersSent) {
+    if (!res.writableEnded) res.destroy()
+    return
+  }
+  res.statusCode = 500
+  res.setHeader('content-type', 'application/json; charset=utf-8')
+  res.setHeader('cache-control', 'no-store')
+  res.end(JSON.stringify({ error: 'server_error', error_description: 'An unexpected error occurred. Please try again later.', request_id: requestId }))
 }
