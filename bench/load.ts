@@ -63,9 +63,12 @@ export async function fixedRate(connections: Connection[], op: Operation, rate: 
       const due = started + (index * 1000) / rate
       const wait = due - performance.now()
       if (wait >= 1) await sleep(wait)
+      // A request sent late is timed from when it was due; one sent up to a millisecond early
+      // (timers are not finer) from when it was sent, so no latency comes out negative.
+      const from = Math.min(due, performance.now())
       try {
         await op(connection, index)
-        latencies.push(performance.now() - due)
+        latencies.push(performance.now() - from)
       } catch (err) {
         errors += 1
         firstError ??= (err as Error).message

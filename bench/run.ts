@@ -48,9 +48,10 @@ const program = new Command()
   .option('--profile <operation>', 'profile the server (V8 --cpu-prof) during one operation and print where its CPU goes: login, consentLogin (with the consent page), clientCredentials, refresh, introspection; --db may name bare (the reference)')
   .option('--no-cpu-prof', 'with --profile: load and measure CPU per operation without the profiler (for A/B comparisons)')
   .option('--ab <KEY=VALUE...>', 'with --profile: compare a server with this environment (A) against one without (B), in alternating 1 s slices (--seconds of them)', [])
+  .option('--rate <n>', 'with --profile: a fixed rate (requests/s, latency from when each was due) instead of a closed loop', (v) => Number.parseFloat(v))
   .option('--seconds <n>', 'with --profile: how long to load the server', (v) => Number.parseFloat(v), 10)
   .parse()
-const options = program.opts<{ quick: boolean; db: string; bare: boolean; pgUrl: string; out: string; connections: number; serverEnv: string[]; cluster: boolean; paired: boolean; accountsSize: boolean; only?: string; profile?: string; seconds: number; cpuProf: boolean; ab: string[] }>()
+const options = program.opts<{ quick: boolean; db: string; bare: boolean; pgUrl: string; out: string; connections: number; serverEnv: string[]; cluster: boolean; paired: boolean; accountsSize: boolean; only?: string; profile?: string; seconds: number; cpuProf: boolean; ab: string[]; rate?: number }>()
 const envFrom = (pairs: string[]) => Object.fromEntries(pairs.map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]))
 const extraServerEnv = envFrom(options.serverEnv)
 
@@ -557,8 +558,8 @@ async function profileOperation(kind: DbKind | 'bare', operation: string): Promi
   try {
     const { server, connections } = loaded
     const op = operationOf(loaded, operation)
-    const r = await withCpu(server, () => closedLoop(connections, op, { seconds: options.seconds }))
-    log(`${kind} ${operation}: ${r.perSecond.toFixed(1)}/s, server CPU ${r.cpuMicros!.toFixed(0)} µs/op (main thread ${r.mainThreadMicros!.toFixed(0)}), peak RSS ${server.peakRssMiB().toFixed(0)} MiB (profiler ${options.cpuProf ? 'on' : 'off'})${r.errors ? `, errors ${r.errors} (${r.firstError})` : ''}`)
+    const r = await withCpu(server, () => (options.rate ? fixedRate(connections, op, options.rate, options.seconds) : closedLoop(connections, op, { seconds: options.seconds })))
+    log(`${kind} ${operation}: ${r.perSecond.toFixed(1)}/s${options.rate ? ` (fixed rate ${options.rate}/s)` : ''}, p50 ${r.p50.toFixed(1)} ms p99 ${r.p99.toFixed(1)} ms, server CPU ${r.cpuMicros!.toFixed(0)} µs/op (main thread ${r.mainThreadMicros!.toFixed(0)}), peak RSS ${server.peakRssMiB().toFixed(0)} MiB (profiler ${options.cpuProf ? 'on' : 'off'})${r.errors ? `, errors ${r.errors} (${r.firstError})` : ''}`)
     await loaded.stop()
     if (!options.cpuProf) return
     // The profile also covers start-up and warm-up; those are small next to the measured run.
