@@ -40,7 +40,7 @@ const program = new Command()
   .option('--pg-url <url>', 'PostgreSQL server (a fresh schema is created and dropped)', 'postgres://127.0.0.1:5432/test')
   .option('--out <file>', 'where to write the markdown table', 'bench/results/latest.md')
   .option('--connections <n>', 'concurrent connections', (v) => Number.parseInt(v, 10), 16)
-  .option('--server-env <KEY=VALUE...>', 'extra environment for the OneDoor server processes (e.g. MALLOC_ARENA_MAX=2)', [])
+  .option('--server-env <KEY=VALUE...>', 'extra environment for the OneDoor server processes (e.g. MALLOC_ARENA_MAX=2); with --profile, for the bare reference too', [])
   .option('--no-accounts-size', 'skip sign-in latency at 10^3 vs 10^6 seeded accounts and the sizing (bench/accounts-size.ts)')
   .option('--no-cluster', 'skip one node vs two nodes on PostgreSQL behind the proxy (bench/cluster.ts)')
   .option('--no-paired', 'skip the paired runs (every target loaded in turn, round after round: the noise-robust ratios)')
@@ -524,7 +524,7 @@ async function startLoadedServer(kind: DbKind | 'bare', warmUp: string, extraEnv
       creds = { clientId: seeded.clientId, clientSecret: seeded.clientSecret, refreshTokens: [], accessTokens: [], issued: 0 }
       login = loginOperation(seeded, creds)
     } else {
-      server = spawnServer(BARE_SCRIPT, { ...bareEnv(port), ...extraServerEnv, ...extraEnv }, SERVER_CPU, nodeFlags)
+      server = spawnServer(BARE_SCRIPT, { ...bareEnv(port), ...extraEnv }, SERVER_CPU, nodeFlags)
       servers.push(server)
       await waitReady(port, performance.now(), server)
       ;({ creds, login } = bareSignIn(server))
@@ -554,7 +554,8 @@ async function profileOperation(kind: DbKind | 'bare', operation: string): Promi
   mkdirSync(dir, { recursive: true })
   const name = `${kind}-${operation}-${Date.now()}`
   const profiler = !options.cpuProf ? [] : ['--cpu-prof', `--cpu-prof-dir=${dir}`, `--cpu-prof-name=${name}.cpuprofile`]
-  const loaded = await startLoadedServer(kind, operation, {}, profiler)
+  // Here --server-env reaches the reference too (a diagnostic preload, say); elsewhere only OneDoor.
+  const loaded = await startLoadedServer(kind, operation, kind === 'bare' ? extraServerEnv : {}, profiler)
   try {
     const { server, connections } = loaded
     const op = operationOf(loaded, operation)
