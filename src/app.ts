@@ -169,7 +169,8 @@ export async function createOneDoor(config: Config, options: OneDoorOptions = {}
     if (shuttingDown) ctx.set('connection', 'close')
     await next()
   })
-  app.use(securityHeaders({ https: config.issuer.startsWith('https://') }))
+  const securityHeaderPairs = securityHeaderList({ https: config.issuer.startsWith('https://') })
+  app.use(securityHeaders(securityHeaderPairs))
   // A database outage answers 503 temporarily_unavailable, not 500 (issue 6, drill 1).
   app.use(errorHandler(renderer, { isUnavailable: isConnectionError }))
   app.use(healthRoutes({
@@ -258,7 +259,7 @@ export async function createOneDoor(config: Config, options: OneDoorOptions = {}
       const serveProviderApi = providerApiDoor({
         paths: new Set(['token', 'introspection', 'revocation', 'userinfo', 'jwks'].map((route) => host.provider.pathFor(route))),
         logger,
-        securityHeaders: securityHeaderList({ https: config.issuer.startsWith('https://') }),
+        securityHeaders: securityHeaderPairs,
         isDraining: () => shuttingDown,
         handle: (req, res) => host.handleRequest(req, res),
       })

@@ -5,8 +5,8 @@
 import helmet from 'helmet'
 import type { Middleware } from 'koa'
 
-export function securityHeaders(options: { https: boolean }): Middleware {
-  const headers = securityHeaderList(options)
+/** `headers`: from securityHeaderList, computed once and shared with the back-end door. */
+export function securityHeaders(headers: [string, string][]): Middleware {
   return async (ctx, next) => {
     setSecurityHeaders(ctx.res, headers)
     await next()

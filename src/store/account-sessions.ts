@@ -4,6 +4,7 @@
  * LIKE on the serialised `"accountId":"<id>"` is exact on SQLite and PostgreSQL alike.
  */
 import { createConsentStore, type ConsentRecord } from './consents.js'
+import type { Knex } from 'knex'
 import type { Db } from './db.js'
 
 export interface SessionRecord {
@@ -99,7 +100,7 @@ export function createAccountSessionStore(db: Db, now: () => number = Date.now) 
     const grant = (await listGrants(accountId)).find((g) => g.id === grantId)
     if (!grant) return false
     await db.transaction(async (trx) => {
-      await trx('oidc_payloads').where({ grant_id: grantId }).delete()
+      await deleteGrants(trx, [grantId])
       await consents.forget(accountId, grant.clientId, trx)
     })
     return true
@@ -109,7 +110,7 @@ export function createAccountSessionStore(db: Db, now: () => number = Date.now) 
   async function revokeAllGrants(accountId: string): Promise<GrantRecord[]> {
     const grants = await listGrants(accountId)
     await db.transaction(async (trx) => {
-      if (grants.length > 0) await trx('oidc_payloads').whereIn('grant_id', grants.map((g) => g.id)).delete()
+      await deleteGrants(trx, grants.map((g) => g.id))
       await consents.forgetAll(accountId, trx)
     })
     return grants
@@ -119,9 +120,14 @@ export function createAccountSessionStore(db: Db, now: () => number = Date.now) 
   async function forgetConsent(accountId: string, clientId: string): Promise<boolean> {
     const grants = (await listGrants(accountId)).filter((g) => g.clientId === clientId)
     return db.transaction(async (trx) => {
-      if (grants.length > 0) await trx('oidc_payloads').whereIn('grant_id', grants.map((g) => g.id)).delete()
+      await deleteGrants(trx, grants.map((g) => g.id))
       const forgotten = await consents.forget(accountId, clientId, trx)
       return forgotten || grants.length > 0
     })
+  }
+
+  /** The grants and every token, code and session binding issued under them. */
+  async function deleteGrants(trx: Knex.Transaction, grantIds: string[]): Promise<void> {
+    if (grantIds.length > 0) await trx('oidc_payloads').whereIn('grant_id', grantIds).delete()
   }
 }
