@@ -1,12 +1,19 @@
 /* Process entry: load config -> open database, migrate, keys -> listen -> graceful shutdown. */
 import { createOneDoor } from './app.js'
 import { ConfigError, loadConfig } from './config/index.js'
+import { unsupportedRuntimeReason } from './shared/runtime.js'
+import { isConnectionError } from './store/errors.js'
 
 const startedAt = performance.now()
 /** SIGTERM to exit, at most: readiness delay, then in-flight requests, then cut. */
 const SHUTDOWN_LIMIT_MS = 10_000
 
 async function main(): Promise<void> {
+  const unsupported = unsupportedRuntimeReason()
+  if (unsupported) {
+    process.stderr.write(unsupported)
+    process.exit(1)
+  }
   let config
   try {
     config = loadConfig()
@@ -61,6 +68,9 @@ function banner(issuer: string, database: string, port: number): string {
 }
 
 main().catch((err) => {
-  process.stderr.write(`OneDoor failed to start: ${err instanceof Error ? err.message : String(err)}\n`)
+  const reason = err instanceof Error ? err.message : String(err)
+  // The URL is not echoed: it may carry a password.
+  const hint = isConnectionError(err) ? '; cannot reach the database: check DATABASE_URL and that the database server is running' : ''
+  process.stderr.write(`OneDoor failed to start: ${reason}${hint}\n`)
   process.exit(1)
 })

@@ -3,7 +3,7 @@
  * libuv's thread pool with the SQLite driver and async crypto, and a burst of logins must
  * not starve database reads.
  */
-import argon2 from 'argon2'
+import { createRequire } from 'node:module'
 import { availableParallelism } from 'node:os'
 import { limitConcurrency } from '../shared/limit-concurrency.js'
 import { legacyFormatOf, verifyLegacyHash } from './legacy-hashes.js'
@@ -15,7 +15,15 @@ export interface PasswordSettings {
 
 export type PasswordHasher = ReturnType<typeof createPasswordHasher>
 
+/**
+ * argon2 is loaded when the first hasher is made, not when this module is: on an unsupported
+ * Node.js its addon crashes the process as it loads, and the entry points must first be able to
+ * say so (src/shared/runtime.ts).
+ */
+const loadArgon2 = () => createRequire(import.meta.url)('argon2') as typeof import('argon2')
+
 export function createPasswordHasher(settings: PasswordSettings) {
+  const argon2 = loadArgon2()
   // Never more at once than the cores this process may run on (availableParallelism honours the
   // CPU affinity, e.g. taskset or a container's cpuset): two 19 MiB argon2 runs time-sliced on one
   // core evict each other from the cache and each costs ~10 % more CPU, for no gain in throughput.

@@ -7,6 +7,7 @@
 import { Command, CommanderError } from 'commander'
 import { ConfigError } from '../config/index.js'
 import { AppError } from '../shared/errors.js'
+import { isConnectionError } from '../store/errors.js'
 import { clientCommands } from './client.js'
 import { federationCommands } from './federation.js'
 import { importCommands } from './import.js'
@@ -61,10 +62,19 @@ export async function runCli(argv: string[]): Promise<number> {
       process.stderr.write(`onedoor: ${err.message}\n`)
       return 1
     }
+    if (isConnectionError(err)) {
+      // The URL is not echoed: it may carry a password.
+      process.stderr.write(`onedoor: cannot reach the database (${connectionFailure(err)}); check DATABASE_URL and that the database server is running\n`)
+      return 1
+    }
     process.stderr.write(`onedoor: unexpected error: ${(err as Error).message}\n`)
     return 1
   }
 }
 
-
-
+/** The driver's short reason (ECONNREFUSED, a timeout…), from the error or the first of an AggregateError. */
+function connectionFailure(err: unknown): string {
+  const first = err instanceof AggregateError ? err.errors[0] : err
+  const e = first as { code?: unknown; message?: string }
+  return typeof e?.code === 'string' && e.code ? e.code : (e?.message ?? 'no answer')
+}

@@ -1,3 +1,6 @@
+import { unsupportedRuntimeReason } from '../shared/runtime.js'
 import { runCli } from './index.js'
 
-process.exitCode = await runCli(process.argv.slice(2))
+const unsupported = unsupportedRuntimeReason()
+if (unsupported) process.stderr.write(unsupported)
+process.exitCode = unsupported ? 1 : await runCli(process.argv.slice(2))

@@ -46,13 +46,19 @@ export function loadConfig(options: LoadOptions = {}): Readonly<Config> {
   fillSecrets(raw, { production, problems })
   const parsed = ConfigSchema.safeParse(raw)
   if (!parsed.success) {
+    // A setting already explained above (a missing production secret) is not repeated in zod's words.
+    const explained = new Set(problems.map((problem) => problem.slice(0, problem.indexOf(':'))))
+    const fromVariable = envVariablesSet(env)
     for (const issue of parsed.error.issues) {
       // An unknown key is named by its full path (db.bogus), not only by its parent object.
       if (issue.code === 'unrecognized_keys') {
         for (const key of issue.keys) problems.push(`${[...issue.path, key].join('.')}: unknown setting`)
-      } else {
-        problems.push(`${issue.path.join('.') || '(root)'}: ${issue.message}`)
+        continue
       }
+      const at = issue.path.join('.') || '(root)'
+      if (explained.has(at)) continue
+      // Named, never quoted: the variable may hold a secret.
+      problems.push(`${at}: ${issue.message}${fromVariable.has(at) ? ` (set by ${fromVariable.get(at)})` : ''}`)
     }
   }
   if (production) {
@@ -78,6 +84,16 @@ function readJson(file: string, { optional = false } = {}): Json {
 }
 
 /** Reads each override from the environment, or from the file named by <NAME>_FILE. */
+/** Setting path → the environment variable that set it, for the settings this environment sets. */
+function envVariablesSet(env: NodeJS.ProcessEnv): Map<string, string> {
+  const set = new Map<string, string>()
+  for (const [name, keyPath] of Object.entries(ENV_OVERRIDES)) {
+    if (env[name]) set.set(keyPath, name)
+    else if (env[`${name}_FILE`]) set.set(keyPath, `${name}_FILE`)
+  }
+  return set
+}
+
 function fromEnv(env: NodeJS.ProcessEnv): Json {
   const out: Json = {}
   for (const [name, keyPath] of Object.entries(ENV_OVERRIDES)) {
@@ -107,7 +123,9 @@ function convertEnvValue(keyPath: string, value: string): unknown {
 }
 
 function applyDerivedDefaults(raw: Json): void {
-  const port = raw.port ?? 3000
+  // An invalid port is reported as such; the issuer derived from it would only add a second,
+  // confusing problem ("issuer: Invalid URL" for PORT=abc).
+  const port = /^\d{1,5}$/.test(String(raw.port ?? 3000)) ? (raw.port ?? 3000) : 3000
   raw.issuer ??= `http://localhost:${port}`
   const db = (raw.db ??= {}) as Json
   const dataDir = (raw.dataDir as string | undefined) ?? 'data'

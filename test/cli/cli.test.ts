@@ -163,5 +163,12 @@ describe('onedoor CLI', function () {
       assert.notEqual(result.code, 0)
       assert.match(result.stderr, /unknown command/)
     })
+
+    it('says in one line that the database cannot be reached, without echoing DATABASE_URL (it may hold a password)', async () => {
+      const url = 'postgres://onedoor:hunter2-secret@127.0.0.1:1/onedoor'
+      const result = await runCli(env.database, ['client', 'list'], { env: { DATABASE_URL: url } })
+      assertOneLineFailure(result, /^onedoor: cannot reach the database \(ECONNREFUSED\); check DATABASE_URL/)
+      assert.doesNotMatch(result.stderr, /hunter2/)
+    })
   })
 })

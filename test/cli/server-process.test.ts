@@ -5,7 +5,7 @@
  * warning, and on SIGTERM drains and exits 0 (issue 2, newcomer and Operations).
  */
 import assert from 'node:assert/strict'
-import { spawn, spawnSync } from 'node:child_process'
+import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process'
 import path from 'node:path'
 import { PROJECT_ROOT } from '../../src/config/index.js'
 import { createTestDatabase, freePort, TEST_SECRETS, type TestDatabase } from '../helpers/onedoor.js'
@@ -64,6 +64,41 @@ describe('the server process', function () {
       assert.doesNotMatch(stderr, /ExperimentalWarning|experimental/i)
     } finally {
       if (child.exitCode === null) child.kill('SIGKILL')
+    }
+  })
+
+  it('refuses to start on an unreachable database: exit 1, one line naming DATABASE_URL, the password not echoed', () => {
+    const run: SpawnSyncReturns<string> = spawnSync(node, ['dist/main.js'], {
+      cwd: PROJECT_ROOT,
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', NODE_ENV: 'test', ...TEST_SECRETS, DATABASE_URL: 'postgres://onedoor:hunter2-secret@127.0.0.1:1/onedoor' },
+      encoding: 'utf8',
+      timeout: 60_000,
+    })
+    assert.equal(run.status, 1, run.stdout + run.stderr)
+    assert.match(run.stderr, /^OneDoor failed to start: .*ECONNREFUSED.*cannot reach the database: check DATABASE_URL/m)
+    assert.doesNotMatch(run.stdout + run.stderr, /hunter2/)
+    assert.doesNotMatch(run.stderr, /\n\s+at /, 'no stack trace')
+  })
+
+  // The machine's own Node.js (Debian's 20 here) is what a service manager or a shell runs
+  // unless told otherwise; argon2's addon ends it with a bare segmentation fault as it loads.
+  it('stops with a reason on an unsupported Node.js: the server and the onedoor command exit 1, no crash', function () {
+    const systemNode = ['/usr/bin/node', '/usr/local/bin/node'].find((candidate) => {
+      const version = spawnSync(candidate, ['--version'], { encoding: 'utf8' })
+      return version.status === 0 && /^v(1\d|2[0-1])\./.test(version.stdout)
+    })
+    if (!systemNode) this.skip()
+    for (const entry of [['dist/main.js'], ['bin/onedoor.js', 'client', 'list']]) {
+      const run: SpawnSyncReturns<string> = spawnSync(systemNode as string, entry, {
+        cwd: PROJECT_ROOT,
+        env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', NODE_ENV: 'test', ...TEST_SECRETS, ...database.env },
+        encoding: 'utf8',
+        timeout: 60_000,
+      })
+      assert.equal(run.signal, null, `${entry[0]} crashed (${run.signal}): ${run.stderr}`)
+      assert.equal(run.status, 1, `${entry[0]}: ${run.stdout}${run.stderr}`)
+      assert.match(run.stderr, /OneDoor needs Node\.js 22\.18 or later/)
+      assert.match(run.stderr, /npm start/)
     }
   })
 })

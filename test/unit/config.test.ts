@@ -138,6 +138,20 @@ describe('configuration', () => {
       }
     })
 
+    it('reports a bad PORT once, naming the variable, and not again as an invalid derived issuer', () => {
+      const problems = problemsOf({ env: env({ PORT: 'abc' }), configDir })
+      assert.equal(problems.length, 1, problems.join('\n'))
+      assert.match(problems[0], /^port: .*\(set by PORT\)$/)
+    })
+
+    it('names the variable behind a bad setting but never quotes its value (it may be a secret)', () => {
+      const problems = problemsOf({ env: env({ ONEDOOR_PII_ENCRYPTION_KEY: 'c2hvcnQ=' }), configDir })
+      const problem = problems.find((p) => p.startsWith('secrets.piiEncryptionKey:'))
+      assert.ok(problem, problems.join('\n'))
+      assert.match(problem, /\(set by ONEDOOR_PII_ENCRYPTION_KEY\)$/)
+      assert.ok(!problems.join('\n').includes('c2hvcnQ='), 'the value is printed')
+    })
+
     it('requires RS256 among the signing algorithms (OIDC Core §15.1)', () => {
       const problems = problemsOf({ env: env(), configDir, overrides: { keys: { algorithms: ['ES256'] } } })
       assert.ok(problems.some((p) => p.startsWith('keys.algorithms:') && p.includes('RS256')), problems.join('\n'))
@@ -181,6 +195,10 @@ describe('configuration', () => {
         assert.ok(problems.some((p) => p.includes(variable)), `${variable} not named in:\n${problems.join('\n')}`)
       }
       assert.ok(!existsSync(path.join(dataDir, 'dev-secrets.json')), 'no development secrets written in production')
+      // One line per missing secret: not followed by the schema's own "expected string, received undefined".
+      for (const key of ['keyEncryptionKey', 'cookieKeys', 'piiEncryptionKey', 'piiBlindIndexKey']) {
+        assert.equal(problems.filter((p) => p.startsWith(`secrets.${key}:`)).length, 1, problems.join('\n'))
+      }
     })
 
     it('lists an http issuer and missing secrets together', () => {
