@@ -83,7 +83,6 @@ function readJson(file: string, { optional = false } = {}): Json {
   }
 }
 
-/** Reads each override from the environment, or from the file named by <NAME>_FILE. */
 /** Setting path → the environment variable that set it, for the settings this environment sets. */
 function envVariablesSet(env: NodeJS.ProcessEnv): Map<string, string> {
   const set = new Map<string, string>()
@@ -94,6 +93,7 @@ function envVariablesSet(env: NodeJS.ProcessEnv): Map<string, string> {
   return set
 }
 
+/** Reads each override from the environment, or from the file named by <NAME>_FILE. */
 function fromEnv(env: NodeJS.ProcessEnv): Json {
   const out: Json = {}
   for (const [name, keyPath] of Object.entries(ENV_OVERRIDES)) {
