@@ -81,24 +81,42 @@ describe('the server process', function () {
   })
 
   // The machine's own Node.js (Debian's 20 here) is what a service manager or a shell runs
-  // unless told otherwise; argon2's addon ends it with a bare segmentation fault as it loads.
-  it('stops with a reason on an unsupported Node.js: the server and the onedoor command exit 1, no crash', function () {
-    const systemNode = ['/usr/bin/node', '/usr/local/bin/node'].find((candidate) => {
-      const version = spawnSync(candidate, ['--version'], { encoding: 'utf8' })
-      return version.status === 0 && /^v(1\d|2[0-1])\./.test(version.stdout)
-    })
-    if (!systemNode) this.skip()
-    for (const entry of [['dist/main.js'], ['bin/onedoor.js', 'client', 'list']]) {
-      const run: SpawnSyncReturns<string> = spawnSync(systemNode as string, entry, {
+  // unless told otherwise; argon2's addon used to end it with a bare segmentation fault as it loaded.
+  describe('started by an unsupported Node.js (this machine\'s own)', function () {
+    const run = (systemNode: string, entry: string[]): SpawnSyncReturns<string> =>
+      spawnSync(systemNode, entry, {
         cwd: PROJECT_ROOT,
         env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', NODE_ENV: 'test', ...TEST_SECRETS, ...database.env },
         encoding: 'utf8',
         timeout: 60_000,
       })
-      assert.equal(run.signal, null, `${entry[0]} crashed (${run.signal}): ${run.stderr}`)
-      assert.equal(run.status, 1, `${entry[0]}: ${run.stdout}${run.stderr}`)
-      assert.match(run.stderr, /OneDoor needs Node\.js 22\.18 or later/)
-      assert.match(run.stderr, /npm start/)
-    }
+    let systemNode: string | undefined
+    before(function () {
+      systemNode = ['/usr/bin/node', '/usr/local/bin/node'].find((candidate) => {
+        const version = spawnSync(candidate, ['--version'], { encoding: 'utf8' })
+        return version.status === 0 && /^v(1\d|2[0-1])\./.test(version.stdout)
+      })
+      if (!systemNode) this.skip()
+    })
+
+    it('the server and the built CLI stop with the reason and exit 1, no crash', () => {
+      for (const entry of [['dist/main.js'], ['dist/cli.js', 'client', 'list']]) {
+        const result = run(systemNode!, entry)
+        assert.equal(result.signal, null, `${entry[0]} crashed (${result.signal}): ${result.stderr}`)
+        assert.equal(result.status, 1, `${entry[0]}: ${result.stdout}${result.stderr}`)
+        assert.match(result.stderr, /OneDoor needs Node\.js 22\.18 or later/)
+        assert.match(result.stderr, /npm start/)
+      }
+    })
+
+    it('the onedoor command runs itself on the project\'s Node.js instead, passing arguments and the exit status', () => {
+      const listed = run(systemNode!, ['bin/onedoor.js', 'client', 'list', '--json'])
+      assert.equal(listed.status, 0, listed.stderr)
+      assert.ok(Array.isArray(JSON.parse(listed.stdout)), listed.stdout)
+      assert.doesNotMatch(listed.stderr, /Unsupported runtime|needs Node/)
+      const refused = run(systemNode!, ['bin/onedoor.js', 'person', 'add', '--name', 'x', '--id-number', '1', '--phone', '1', '--password', 'y'])
+      assert.equal(refused.status, 1, refused.stderr)
+      assert.match(refused.stderr, /ACCOUNT_ID_NUMBER_INVALID/)
+    })
   })
 })
