@@ -7,6 +7,8 @@ import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 
 const [major, minor] = process.versions.node.split('.').map(Number)
+// The rule of package.json engines, as src/shared/runtime.ts states it for the built entry points
+// (this file cannot import TypeScript: an older Node has no type stripping).
 const supported = (major === 22 && minor >= 18) || major >= 24
 const projectNode = fileURLToPath(new URL('../node_modules/.bin/node', import.meta.url))
 if (!supported && existsSync(projectNode)) {
