@@ -20,6 +20,7 @@ const workDir = mkdtempSync(path.join(tmpdir(), 'onedoor-tests-'))
 let passed = 0
 let failed = 0
 let pending = 0
+const failureLines = []
 
 for (const database of databases) {
   const statsFile = path.join(workDir, `${database}.json`)
@@ -39,8 +40,11 @@ for (const database of databases) {
   passed += stats.passes ?? 0
   failed += stats.failures ?? (result.status === 0 ? 0 : 1)
   pending += stats.pending ?? 0
+  for (const f of stats.failureList ?? []) failureLines.push(`  ✗ [${database}] ${f.title}${f.file ? ` (${f.file})` : ''}\n      ${f.error}`)
   if (stats.failures === undefined && result.status !== 0) process.stdout.write(`mocha exited with status ${result.status} on ${database}\n`)
 }
 rmSync(workDir, { recursive: true, force: true })
+// Repeat the failures just above the closing line: CI keeps only the tail of a long run.
+if (failureLines.length > 0) process.stdout.write(`\nfailed:\n${failureLines.join('\n')}\n`)
 process.stdout.write(`\n${passed} passed, ${failed} failed${pending ? `, ${pending} skipped` : ''}\n`)
 process.exit(failed > 0 ? 1 : 0)

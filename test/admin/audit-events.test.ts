@@ -42,7 +42,7 @@ describe('audit trail: MFA outcomes and logout deliveries', () => {
     const client = await server.addClient({ redirectUris: [redirectUri] })
     const config = await discover(server.url, client.clientId, client.clientSecret)
     const start = await startAuthorization(config, { redirect_uri: redirectUri, acr_values: ACR[3] })
-    const right = unusedTotpCode(secret, [stepOf(enrolledAt)]).code
+    const right = (await unusedTotpCode(secret, [stepOf(enrolledAt)])).code
     const wrong = right === '000000' ? '111111' : '000000'
     const walked = await walkSignIn(new UserAgent(), start.url, redirectUri, { identifier: person.idNumber, password: person.password, totp: codes(wrong, right) })
     assert.ok(walked.callbackUrl, 'the sign-in completes with the right code')

@@ -3,6 +3,7 @@
  * that drives the real pages (login, acting-for choice, TOTP, consent) and fixtures that put a
  * person at level 2 or enrol an authenticator through the real services.
  */
+import { setTimeout as delay } from 'node:timers/promises'
 import { totpCodeAt } from '../../src/mfa/index.js'
 import type { TestServer } from './onedoor.js'
 import type { PageResponse, UserAgent } from './user-agent.js'
@@ -63,16 +64,18 @@ export async function enrolTotp(server: TestServer, personId: string): Promise<{
  * A code for a time step the server accepts now (±1 step) that is not in `usedSteps`, and its
  * step. Tests stay correct however long the machine takes between enrolment and use.
  */
-export function unusedTotpCode(secret: string, usedSteps: number[]): { code: string; step: number } {
+export async function unusedTotpCode(secret: string, usedSteps: number[]): Promise<{ code: string; step: number }> {
   const now = Math.floor(Date.now() / 30_000)
   for (const step of [now, now + 1, now - 1]) {
     if (usedSteps.includes(step)) continue
     // The previous step stays acceptable only until the current one ends. Too close to that, the
     // sign-in's password check could outlast it: wait for the turn (once the step turns, the next
-    // step is the free one).
+    // step is the free one). The wait is a timer, not a blocked thread: the server under test runs
+    // in this process, and a frozen event loop let its keep-alive timeouts close sockets the client
+    // was about to reuse (fetch failed: ECONNRESET, twice in CI).
     const msLeftInStep = (now + 1) * 30_000 - Date.now()
     if (step === now - 1 && msLeftInStep < 10_000) {
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, msLeftInStep + 50)
+      await delay(msLeftInStep + 50)
       return unusedTotpCode(secret, usedSteps)
     }
     return { code: totpCodeAt(secret, step * 30_000 + 15_000), step }

@@ -48,7 +48,7 @@ describe('account centre: agents and mandates', () => {
     assert.ok(page.body.includes(USCC))
 
     const used = [stepOf(enrolledAt)]
-    const { code: right, step } = unusedTotpCode(secret, used)
+    const { code: right, step } = await unusedTotpCode(secret, used)
     used.push(step)
     page = await agent.submit(page, '/account/agents/grant', { agentIdNumber: agentPerson.idNumber, code: right === '123456' ? '654321' : '123456' })
     assert.equal(page.status, 401)
@@ -68,7 +68,7 @@ describe('account centre: agents and mandates', () => {
     // The same code again (same step) is a replay.
     page = await agent.submit(page, '/account/agents/revoke', { code: right })
     assert.equal(page.status, 401)
-    page = await agent.submit(page, '/account/agents/revoke', { code: unusedTotpCode(secret, used).code })
+    page = await agent.submit(page, '/account/agents/revoke', { code: (await unusedTotpCode(secret, used)).code })
     assert.equal(page.status, 200)
     assert.match(page.body, /revoked/)
     assert.ok((await mandates())[0].revoked_at, 'revoked')

@@ -54,7 +54,7 @@ describe('TOTP at sign-in: replay and attempt cap', () => {
 
   it('accepts a step once even when two submissions race', async () => {
     const { person, secret, enrolledAt } = await levelThreePerson()
-    const { code } = unusedTotpCode(secret, [stepOf(enrolledAt)])
+    const { code } = await unusedTotpCode(secret, [stepOf(enrolledAt)])
     const results = await Promise.all([0, 1].map(() => server.onedoor.services.verification.verifyForLogin(person.id, code, `race-${Math.random()}`).then(() => 'ok', (e) => e.code)))
     assert.deepEqual(results.sort(), ['MFA_CODE_INVALID', 'ok'])
   })

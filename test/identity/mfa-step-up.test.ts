@@ -89,7 +89,7 @@ describe('step-up by acr_values', () => {
     await server.onedoor.db('oidc_payloads').where({ type: 'Session', id: row.id }).update({ payload: JSON.stringify(payload) })
 
     start = await startAuthorization(config, { redirect_uri: redirectUri, acr_values: ACR[3], max_age: '600' })
-    walked = await walkSignIn(agent, start.url, redirectUri, { identifier: person.idNumber, password: person.password, totp: codes(unusedTotpCode(secret, [stepOf(enrolledAt), stepOf(enrolledAt + 30_000)]).code) })
+    walked = await walkSignIn(agent, start.url, redirectUri, { identifier: person.idNumber, password: person.password, totp: codes((await unusedTotpCode(secret, [stepOf(enrolledAt), stepOf(enrolledAt + 30_000)])).code) })
     assert.ok(walked.pages.some((p) => p.body.includes('/login"')), 'the password is asked again')
     assert.ok(walked.pages.some((p) => p.body.includes('/totp"')), 'and the second factor again')
     const claims = (await redeem(start, walked.callbackUrl!)).claims()!
