@@ -4,7 +4,7 @@
  * person's id, the login time of the OneDoor session it came from, an expiry and a CSRF token;
  * nothing personal. The OneDoor session remains the authority: see require-session.ts.
  */
-import { createHmac, timingSafeEqual } from 'node:crypto'
+import { createHmac, createSecretKey, timingSafeEqual } from 'node:crypto'
 import type { Context } from 'koa'
 
 export interface CookieCodec {
@@ -14,10 +14,12 @@ export interface CookieCodec {
 }
 
 export function createCookieCodec(options: { keys: readonly string[]; secure: boolean; path: string }): CookieCodec {
+  // KeyObjects made once: a string key costs createHmac a slow type check per call (src/shared/crypto.ts).
+  const secretKeys = new Map(options.keys.map((key) => [key, createSecretKey(Buffer.from(key))]))
   return { write, read, clear }
 
   function sign(key: string, body: string): string {
-    return createHmac('sha256', key).update(body).digest('base64url')
+    return createHmac('sha256', secretKeys.get(key) ?? key).update(body).digest('base64url')
   }
 
   function write<T extends object>(ctx: Context, name: string, value: T, maxAgeSeconds: number): void {

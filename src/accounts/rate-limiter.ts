@@ -4,7 +4,7 @@
  * made fewer than `limit` hits in any span of one window, with no burst at window edges.
  * Subjects (phones, IPs, identifiers) are hashed before they become keys.
  */
-import { createHmac } from 'node:crypto'
+import { hmacSha256 } from '../shared/crypto.js'
 import type { Transaction } from '../shared/transaction.js'
 
 export interface CounterStore {
@@ -28,7 +28,7 @@ export function createRateLimiter(deps: { store: CounterStore; hashKey: Buffer; 
   return { isBlocked, count, hit, reset, rule }
 
   function keys(subject: string): [current: string, previous: string, windowEnd: number] {
-    const hashed = createHmac('sha256', deps.hashKey).update(`rate-limit\0${rule.name}\0${subject}`).digest('base64url')
+    const hashed = hmacSha256(deps.hashKey, `rate-limit\0${rule.name}\0${subject}`)
     const window = Math.floor(now() / windowMs)
     return [`${rule.name}:${hashed}:${window}`, `${rule.name}:${hashed}:${window - 1}`, (window + 1) * windowMs]
   }

@@ -4,7 +4,7 @@
  * stolen database does not yield live cookies. Forms carry a CSRF token bound to the session.
  * The sign-in state (PKCE verifier, state, nonce) travels in a short-lived HMAC-signed cookie.
  */
-import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto'
+import { createHash, createHmac, createSecretKey, randomBytes, timingSafeEqual } from 'node:crypto'
 import type { Context } from 'koa'
 
 export const SESSION_COOKIE = 'onedoor_admin'
@@ -19,7 +19,8 @@ export function sessionKey(token: string): string {
 }
 
 export function createCookieSigner(key: string) {
-  const mac = (value: string) => createHmac('sha256', key).update(value).digest('base64url')
+  const secretKey = createSecretKey(Buffer.from(key)) // made once: see src/shared/crypto.ts secretKeyOf
+  const mac = (value: string) => createHmac('sha256', secretKey).update(value).digest('base64url')
   const equal = (a: string, b: string) => a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b))
   return {
     sign: (value: string) => `${value}.${mac(value)}`,

@@ -3,7 +3,8 @@
  * one sector see the same sub; systems of different sectors cannot correlate a person by sub.
  * The key must never change: every sub of every pairwise client would change with it.
  */
-import { createHmac, hkdfSync } from 'node:crypto'
+import { hkdfSync } from 'node:crypto'
+import { hmacSha256 } from '../shared/crypto.js'
 
 /**
  * The HMAC key, derived (HKDF-SHA-256) from the configured blind-index secret, which already
@@ -14,5 +15,5 @@ export function derivePairwiseKey(secret: Buffer): Buffer {
 }
 
 export function pairwiseSubject(key: Buffer, sector: string, accountId: string): string {
-  return createHmac('sha256', key).update(`${sector}\0${accountId}`).digest('base64url')
+  return hmacSha256(key, `${sector}\0${accountId}`)
 }

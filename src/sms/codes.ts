@@ -3,7 +3,8 @@
  * after a few wrong guesses, and rate-limited per phone and per client IP (counters shared in the
  * database). Sending a new code retires the earlier ones for the same phone and purpose.
  */
-import { createHmac, randomInt, timingSafeEqual } from 'node:crypto'
+import { randomInt, timingSafeEqual } from 'node:crypto'
+import { hmacSha256 } from '../shared/crypto.js'
 import type { Logger } from 'pino'
 import { SmsError } from './errors.js'
 import type { SmsGateway, SmsPurpose } from './gateway.js'
@@ -90,6 +91,6 @@ export function createSmsCodes(deps: SmsCodesDeps) {
   }
 
   function hash(id: string, code: string): string {
-    return createHmac('sha256', deps.hashKey).update(`sms-code\0${id}\0${code}`).digest('base64url')
+    return hmacSha256(deps.hashKey, `sms-code\0${id}\0${code}`)
   }
 }
