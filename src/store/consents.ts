@@ -2,7 +2,7 @@
  * Remembered consent (table consents): the scopes and claims a person allowed a portal, kept
  * across sessions. Read once per session and portal, at the first authorization after sign-in
  * (src/oidc/existing-grant.ts), so the read is a prepared statement, as is the consent page's
- * write on SQLite; the account centre's reads and deletes go through knex.
+ * write; the account centre's reads and deletes go through knex.
  */
 import type { Knex } from 'knex'
 import type { Db } from './db.js'
@@ -22,6 +22,25 @@ const UPSERT_CONSENT = statement(
   'consent_upsert',
   'insert into consents (person_id, client_id, scope, claims, granted_at, updated_at) values (?, ?, ?, ?, ?, ?) ' +
     'on conflict (person_id, client_id) do update set scope = excluded.scope, claims = excluded.claims, updated_at = excluded.updated_at',
+)
+
+/**
+ * PostgreSQL: the same union in one statement. The conflicting row is locked while its SET is
+ * computed from it, so two consents given at once both end up in the row; the read-then-write
+ * transaction this replaces could lose one of them under READ COMMITTED, and cost five round
+ * trips through knex. The union keeps the earlier words first, as `union` below does.
+ */
+const UPSERT_CONSENT_UNION_PG = statement(
+  'consent_upsert_union',
+  'insert into consents (person_id, client_id, scope, claims, granted_at, updated_at) values (?, ?, ?, ?, ?, ?) ' +
+    'on conflict (person_id, client_id) do update set ' +
+    "scope = (select coalesce(string_agg(word, ' ' order by first), '') from (" +
+    "select word, min(position) as first from unnest(string_to_array(consents.scope || ' ' || excluded.scope, ' ')) with ordinality as words(word, position) " +
+    "where word <> '' group by word) as merged), " +
+    "claims = (select coalesce(jsonb_agg(claim order by first), '[]'::jsonb)::text from (" +
+    'select claim, min(position) as first from jsonb_array_elements_text(consents.claims::jsonb || excluded.claims::jsonb) with ordinality as claims(claim, position) ' +
+    'group by claim) as merged), ' +
+    'updated_at = excluded.updated_at',
 )
 
 export type ConsentStore = ReturnType<typeof createConsentStore>
@@ -46,14 +65,7 @@ export function createConsentStore(db: Db, now: () => number = Date.now) {
         session.run(UPSERT_CONSENT, upsertValues(personId, clientId, existing, allowed, now()))
       })
     }
-    await db.transaction(async (trx) => {
-      const existing = await trx('consents').where({ person_id: personId, client_id: clientId }).first()
-      const [, , scope, claims, at] = upsertValues(personId, clientId, existing, allowed, now())
-      await trx('consents')
-        .insert({ person_id: personId, client_id: clientId, scope, claims, granted_at: at, updated_at: at })
-        .onConflict(['person_id', 'client_id'])
-        .merge(['scope', 'claims', 'updated_at'])
-    })
+    await sql.run(UPSERT_CONSENT_UNION_PG, upsertValues(personId, clientId, undefined, allowed, now()))
   }
 
   /** Forgets what the person allowed the portal; returns whether there was anything. */
