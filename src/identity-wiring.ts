@@ -77,7 +77,7 @@ export function createIdentityPages(config: Config, services: IdentityServices, 
     (config.sms.driver === 'http'
       ? createHttpGateway({ url: config.sms.http.url!, token: config.sms.http.token, templates: config.sms.http.templates, timeoutMs: config.sms.http.timeoutMs }, { logger: options.logger })
       : createLogGateway({ outbox: services.smsStore, logger: options.logger, newId: sortableId }))
-  const noLimit = { isBlocked: async () => false, hit: async () => false }
+  const noLimit = { reserve: async () => ({ over: false, release: async () => {} }) }
   const smsCodes = createSmsCodes({
     store: services.smsStore,
     gateway,

@@ -178,8 +178,11 @@ export function createPersons(deps: PersonsDeps) {
    */
   async function authenticateWithPassword(identifier: string, password: string, context: SignInContext = {}): Promise<Person | undefined> {
     const subject = signInSubject(identifier ?? '')
-    const throttle = await signInThrottle(subject, context)
-    if (throttle.throttled) {
+    // Counted before the password is checked: checked first, a burst of parallel guesses all
+    // passed the throttle before any of them was counted as a failure.
+    const attempt = await reserveSignInAttempt(subject, context)
+    if (attempt.throttled) {
+      await attempt.release()
       // Same work as a real check, so a throttled answer is not faster than a wrong password.
       await deps.passwords.verifyNothing(password ?? '')
       throw AccountError.SIGN_IN_THROTTLED()
@@ -187,15 +190,12 @@ export function createPersons(deps: PersonsDeps) {
     const row = await findRowByIdentifier(identifier ?? '')
     if (!row || row.disabledAt !== null || !row.passwordHash) {
       await deps.passwords.verifyNothing(password ?? '')
-      await recordSignInFailure(subject, context)
       return undefined
     }
-    if (!(await deps.passwords.verify(row.passwordHash, password ?? ''))) {
-      await recordSignInFailure(subject, context)
-      return undefined
-    }
-    // Only when there is something to clear: deleting nothing was a database write on every sign-in.
-    if (throttle.accountHits > 0) await deps.signInLimits?.perAccount.reset(subject)
+    if (!(await deps.passwords.verify(row.passwordHash, password ?? ''))) return undefined
+    // A sign-in that succeeds clears the account's failures (its own count with them) and gives
+    // back its count against the IP.
+    await attempt.succeeded()
     if (deps.passwords.needsRehash(row.passwordHash)) {
       await deps.store.updatePasswordHash(row.id, await deps.passwords.hash(password))
     }
@@ -245,6 +245,31 @@ export function createPersons(deps: PersonsDeps) {
     if (!limits) return
     await limits.perAccount.hit(subject)
     if (context.ip !== undefined) await limits.perIp.hit(context.ip)
+  }
+
+  /**
+   * Counts a password attempt against the subject and the IP before it is checked. It stays
+   * counted as a failure unless `succeeded` (or, for a refused attempt, `release`) takes it back.
+   */
+  async function reserveSignInAttempt(subject: string, context: SignInContext): Promise<{ throttled: boolean; release: () => Promise<void>; succeeded: () => Promise<void> }> {
+    const limits = deps.signInLimits
+    if (!limits) return { throttled: false, release: async () => {}, succeeded: async () => {} }
+    const perAccount = await limits.perAccount.reserve(subject)
+    const perIp = context.ip !== undefined ? await limits.perIp.reserve(context.ip) : undefined
+    const releaseIp = async () => {
+      await perIp?.release()
+    }
+    return {
+      throttled: perAccount.over || (perIp?.over ?? false),
+      release: async () => {
+        await perAccount.release()
+        await releaseIp()
+      },
+      succeeded: async () => {
+        await limits.perAccount.reset(subject)
+        await releaseIp()
+      },
+    }
   }
 
   /** Checks a person's current password (password change, account closure). */

@@ -9,6 +9,7 @@ import type { Transaction } from '../shared/transaction.js'
 
 export interface CounterStore {
   increment(key: string, expiresAt: number): Promise<number>
+  decrement(key: string): Promise<void>
   sum(keys: string[]): Promise<number>
   remove(keys: string[], tx?: Transaction): Promise<void>
 }
@@ -25,7 +26,7 @@ export type RateLimiter = ReturnType<typeof createRateLimiter>
 export function createRateLimiter(deps: { store: CounterStore; hashKey: Buffer; now?: () => number }, rule: RateLimit) {
   const now = deps.now ?? Date.now
   const windowMs = rule.windowSeconds * 1000
-  return { isBlocked, count, hit, reset, rule }
+  return { isBlocked, count, hit, reserve, reset, rule }
 
   function keys(subject: string): [current: string, previous: string, windowEnd: number] {
     const hashed = hmacSha256(deps.hashKey, `rate-limit\0${rule.name}\0${subject}`)
@@ -50,6 +51,22 @@ export function createRateLimiter(deps: { store: CounterStore; hashKey: Buffer; 
     // Kept one extra window, so that it still counts as "previous" in the next one.
     await deps.store.increment(current, windowEnd + windowMs)
     return (await deps.store.sum([current, previous])) > rule.limit
+  }
+
+  /**
+   * Counts an attempt before it is made, so that attempts made at the same moment cannot all pass
+   * a check that none of them has been counted in yet. `over` says the limit was already used up;
+   * `release` takes this one count back (an attempt refused unmade, or one that did not fail).
+   * Attempts still in flight count too, so more parallel attempts than the limit are refused even
+   * if they would all have succeeded.
+   */
+  async function reserve(subject: string): Promise<{ over: boolean; release: () => Promise<void> }> {
+    const [current, previous, windowEnd] = keys(subject)
+    // This attempt's own place in the window, from the atomic increment: a sum read afterwards
+    // would also count attempts made after this one and refuse them all.
+    const place = await deps.store.increment(current, windowEnd + windowMs)
+    const over = place + (await deps.store.sum([previous])) > rule.limit
+    return { over, release: () => deps.store.decrement(current) }
   }
 
   async function reset(subject: string, tx?: Transaction): Promise<void> {

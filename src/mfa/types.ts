@@ -11,6 +11,8 @@ export interface MfaStore {
   consumeRecoveryCode(personId: string, codeHash: string, at: number): Promise<boolean>
   countUnusedRecoveryCodes(personId: string): Promise<number>
   recordFailure(key: string, at: number, ttlMs: number): Promise<number>
+  /** Takes back one failure counted under `key` (an attempt counted before it was checked, that did not fail). */
+  forgiveFailure(key: string): Promise<void>
   countFailures(key: string, at: number): Promise<number>
 }
 

@@ -19,8 +19,8 @@ export interface SmsCodeStore {
 
 /** The part of a rate limiter this module needs (see accounts/rate-limiter.ts). */
 export interface Limiter {
-  isBlocked(subject: string): Promise<boolean>
-  hit(subject: string): Promise<boolean>
+  /** Counts one event before it happens: `over` when the limit was used up, `release` takes it back. */
+  reserve(subject: string): Promise<{ over: boolean; release: () => Promise<void> }>
 }
 
 export interface SmsCodeSettings {
@@ -52,11 +52,14 @@ export function createSmsCodes(deps: SmsCodesDeps) {
    */
   async function sendCode(phone: string, purpose: SmsPurpose, ip: string, options: { deliver?: boolean } = {}): Promise<void> {
     const { perPhone, perPhoneBurst, perIp } = deps.limits
-    if ((await perIp.isBlocked(ip)) || (await perPhone.isBlocked(phone)) || (await perPhoneBurst.isBlocked(phone))) {
+    // Counted first, then judged: checking before counting let a burst of parallel requests all
+    // pass (and all send). A refused request gives its counts back, as it sent nothing.
+    const counted = await Promise.all([perIp.reserve(ip), perPhone.reserve(phone), perPhoneBurst.reserve(phone)])
+    if (counted.some((c) => c.over)) {
+      await Promise.all(counted.map((c) => c.release()))
       deps.logger.info({ event: 'sms.rate_limited', purpose, phone: maskPhone(phone) }, 'sms code refused: rate limit')
       throw SmsError.TOO_MANY()
     }
-    await Promise.all([perIp.hit(ip), perPhone.hit(phone), perPhoneBurst.hit(phone)])
     if (options.deliver === false) return
     const code = String(randomInt(0, 1_000_000)).padStart(6, '0')
     const id = deps.newId()

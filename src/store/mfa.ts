@@ -13,7 +13,7 @@ export interface TotpCredentialRow {
 export type MfaStore = ReturnType<typeof createMfaStore>
 
 export function createMfaStore(db: Db) {
-  return { findTotp, saveTotp, replaceRecoveryCodes, removeTotp, markUsedStep, consumeRecoveryCode, countUnusedRecoveryCodes, recordFailure, countFailures, deleteExpiredAttempts }
+  return { findTotp, saveTotp, replaceRecoveryCodes, removeTotp, markUsedStep, consumeRecoveryCode, countUnusedRecoveryCodes, recordFailure, forgiveFailure, countFailures, deleteExpiredAttempts }
 
   async function findTotp(personId: string): Promise<TotpCredentialRow | undefined> {
     const row = await db('totp_credentials').where({ person_id: personId }).first()
@@ -88,6 +88,11 @@ export function createMfaStore(db: Db) {
       const row = await trx('mfa_attempts').where({ attempt_key: key }).first()
       return Number(row.failures)
     })
+  }
+
+  /** Takes back one failure under `key`; one UPDATE, never below zero. */
+  async function forgiveFailure(key: string): Promise<void> {
+    await db('mfa_attempts').where({ attempt_key: key }).andWhere('failures', '>', 0).decrement('failures', 1)
   }
 
   /** Attempt counters past their window (the periodic cleanup). */

@@ -21,20 +21,31 @@ function sumStatement(keys: number): Statement {
   return s
 }
 
+/**
+ * One statement each, so that an attempt can be counted before it is checked (see the rate
+ * limiter's `reserve`) at the cost of a single write; RETURNING needs SQLite 3.35.
+ */
+const INCREMENT = statement(
+  'rate_limit_increment',
+  'insert into rate_limits ("key", "count", expires_at) values (?, 1, ?) on conflict ("key") do update set "count" = rate_limits."count" + 1 returning "count"',
+)
+const DECREMENT = statement('rate_limit_decrement', 'update rate_limits set "count" = "count" - 1 where "key" = ? and "count" > 0')
+
 export type RateLimitStore = ReturnType<typeof createRateLimitStore>
 
 export function createRateLimitStore(db: Db, now: () => number = Date.now) {
   const sql = createFastSql(db)
-  return { increment, sum, remove, deleteExpired }
+  return { increment, decrement, sum, remove, deleteExpired }
 
   /** Adds one to the counter (created with `expiresAt` if absent) and returns the new count. */
   async function increment(key: string, expiresAt: number): Promise<number> {
-    await db('rate_limits')
-      .insert({ key, count: 1, expires_at: expiresAt })
-      .onConflict('key')
-      .merge({ count: db.raw('?? + 1', ['rate_limits.count']) })
-    const row = await db('rate_limits').select('count').where({ key }).first()
+    const [row] = sql.isPg ? await sql.rows(INCREMENT, [key, expiresAt]) : await sql.sqliteTransaction((session) => session.rows(INCREMENT, [key, expiresAt]))
     return Number(row?.count ?? 1)
+  }
+
+  /** Takes one back from the counter (never below zero). */
+  async function decrement(key: string): Promise<void> {
+    await sql.run(DECREMENT, [key])
   }
 
   /** The sum of the live counters among `keys`. */

@@ -82,4 +82,30 @@ describe('TOTP at sign-in: replay and attempt cap', () => {
     const again = await walkSignIn(agent, start.url, redirectUri, { identifier: person.idNumber, password: person.password, totp: codes(right) })
     assert.ok(again.callbackUrl, 'signed in after restarting')
   })
+
+  it('checks at most 5 of 16 wrong codes sent at once, and successes use up none of the allowance', async () => {
+    const { person, secret, enrolledAt } = await levelThreePerson()
+    const verification = server.onedoor.services.verification
+    const { code: right } = await unusedTotpCode(secret, [stepOf(enrolledAt)])
+    const wrong = right === '000000' ? '111111' : '000000'
+    const verifying = (code: string, signInId: string) => verification.verifyForLogin(person.id, code, signInId).then(() => 'ok', (e: { code?: string }) => e.code ?? String(e))
+    const results = await Promise.all(Array.from({ length: 16 }, () => verifying(wrong, 'burst')))
+    assert.equal(results.filter((r) => r === 'MFA_CODE_INVALID').length, 4, 'four "wrong code" answers')
+    assert.equal(results.filter((r) => r === 'MFA_TOO_MANY_ATTEMPTS').length, 12, 'the fifth wrong code and the 11 refused unchecked')
+    // An attempt is counted before its code is checked and taken back when it checked nothing, so
+    // the counters hold the codes actually checked: 5, not 16 (checking first let all 16 through).
+    assert.deepEqual(await failureCounters(person.id), { [`s:${person.id}:burst`]: 5, [`p:${person.id}`]: 5 })
+    assert.equal(await verification.attemptsLeft(person.id, 'burst'), 0)
+    assert.equal(await verifying(right, 'burst'), 'MFA_TOO_MANY_ATTEMPTS', 'a right code does not help in the spent sign-in')
+
+    // A right code is not a failure: another sign-in has its full allowance, and using it adds nothing.
+    assert.equal(await verifying(right, 'next'), 'ok')
+    assert.equal(await verification.attemptsLeft(person.id, 'next'), 5)
+    assert.deepEqual(await failureCounters(person.id), { [`s:${person.id}:burst`]: 5, [`p:${person.id}`]: 5, [`s:${person.id}:next`]: 0 })
+  })
+
+  async function failureCounters(personId: string): Promise<Record<string, number>> {
+    const rows = await server.onedoor.db('mfa_attempts').where('attempt_key', 'like', `%${personId}%`).select('attempt_key', 'failures')
+    return Object.fromEntries(rows.map((row: { attempt_key: string; failures: number | string }) => [row.attempt_key, Number(row.failures)]))
+  }
 })
