@@ -31,6 +31,16 @@ const INCREMENT = statement(
 )
 const DECREMENT = statement('rate_limit_decrement', 'update rate_limits set "count" = "count" - 1 where "key" = ? and "count" > 0')
 
+const removeStatements = new Map<number, Statement>()
+function removeStatement(keys: number): Statement {
+  let s = removeStatements.get(keys)
+  if (!s) {
+    s = statement(`rate_limit_remove_${keys}`, `delete from rate_limits where "key" in (${Array(keys).fill('?').join(', ')})`)
+    removeStatements.set(keys, s)
+  }
+  return s
+}
+
 export type RateLimitStore = ReturnType<typeof createRateLimitStore>
 
 export function createRateLimitStore(db: Db, now: () => number = Date.now) {
@@ -55,8 +65,11 @@ export function createRateLimitStore(db: Db, now: () => number = Date.now) {
     return Number(row?.total ?? 0)
   }
 
+  /** Deletes the counters; inside the caller's `tx` when given (an unlock and its audit record). */
   async function remove(keys: string[], tx?: Transaction): Promise<void> {
-    await ((tx as Knex | undefined) ?? db)('rate_limits').whereIn('key', keys).delete()
+    if (tx) await (tx as Knex)('rate_limits').whereIn('key', keys).delete()
+    // Every successful password sign-in clears its account's counters: a prepared statement.
+    else if (keys.length > 0) await sql.run(removeStatement(keys.length), keys)
   }
 
   async function deleteExpired(): Promise<number> {
