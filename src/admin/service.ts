@@ -300,25 +300,25 @@ export function createAdministration(deps: AdministrationDeps) {
 
   async function updateClient(actor: Actor, clientId: string, input: ClientUpdate) {
     const client = await loadClient(actor, clientId, 'client.write')
-    const metadata: Record<string, unknown> = { ...client.metadata }
-    if (input.name) metadata.client_name = input.name
-    if (input.redirectUris) metadata.redirect_uris = input.redirectUris
-    if (input.postLogoutRedirectUris) metadata.post_logout_redirect_uris = input.postLogoutRedirectUris
-    if (input.backchannelLogoutUri === null) {
-      delete metadata.backchannel_logout_uri
-      delete metadata.backchannel_logout_session_required
-    } else if (input.backchannelLogoutUri) {
-      metadata.backchannel_logout_uri = input.backchannelLogoutUri
-      metadata.backchannel_logout_session_required = true
-    }
-    if (input.allowedScopes) metadata.scope = ['openid', ...input.allowedScopes.filter((s) => s !== 'openid')].join(' ')
-    await validateMetadata({ ...metadata, client_id: clientId, ...(metadata.token_endpoint_auth_method === 'none' ? {} : { client_secret: 'x'.repeat(43) }) })
+    await validateUpdatedMetadata(clientId, withClientUpdate(client.metadata, input))
     await inTransaction(async (trx) => {
+      // The change goes onto the row as it is now, locked: two administrators editing different
+      // fields at once both keep theirs (merged onto the copy read before, the later write lost
+      // the earlier change).
+      const current = await store.findClientForUpdate(clientId, trx)
+      if (!current) throw AdminError.NOT_FOUND()
+      // Validated above against the copy read then (outside the transaction: validation may read
+      // the database, and on SQLite this transaction holds the only connection).
+      const metadata = withClientUpdate(current.metadata, input)
       await store.updateClient(clientId, { name: input.name, metadata }, trx)
       await record(trx, actor, 'admin.client.updated', client.divisionCode, { type: 'client', id: clientId }, { changed: Object.keys(input) })
     })
     deps.clients.invalidate(clientId)
     return getClient(actor, clientId)
+  }
+
+  function validateUpdatedMetadata(clientId: string, metadata: Record<string, unknown>): Promise<void> {
+    return validateMetadata({ ...metadata, client_id: clientId, ...(metadata.token_endpoint_auth_method === 'none' ? {} : { client_secret: 'x'.repeat(43) }) })
   }
 
   async function setClientStatus(actor: Actor, clientId: string, status: 'active' | 'suspended') {
@@ -616,4 +616,21 @@ function maskedPerson(row: PersonSummaryRow, divisionCode: string): MaskedPerson
     disabled: row.disabledAt !== null,
     createdAt: new Date(row.createdAt).toISOString(),
   }
+}
+
+/** A client's metadata with an administrator's change applied (fields left out stay as they are). */
+function withClientUpdate(current: Record<string, unknown>, input: ClientUpdate): Record<string, unknown> {
+  const metadata: Record<string, unknown> = { ...current }
+  if (input.name) metadata.client_name = input.name
+  if (input.redirectUris) metadata.redirect_uris = input.redirectUris
+  if (input.postLogoutRedirectUris) metadata.post_logout_redirect_uris = input.postLogoutRedirectUris
+  if (input.backchannelLogoutUri === null) {
+    delete metadata.backchannel_logout_uri
+    delete metadata.backchannel_logout_session_required
+  } else if (input.backchannelLogoutUri) {
+    metadata.backchannel_logout_uri = input.backchannelLogoutUri
+    metadata.backchannel_logout_session_required = true
+  }
+  if (input.allowedScopes) metadata.scope = ['openid', ...input.allowedScopes.filter((s) => s !== 'openid')].join(' ')
+  return metadata
 }

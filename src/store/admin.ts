@@ -69,6 +69,7 @@ export function createAdminStore(db: Db) {
     upsertConsoleClient,
     listClients,
     updateClient,
+    findClientForUpdate,
     setClientStatus,
     setClientSecret,
     endPersonSessions,
@@ -191,6 +192,13 @@ export function createAdminStore(db: Db) {
 
   async function findClient(clientId: string, trx: Knex = db): Promise<ClientAdminRow | undefined> {
     const row = await trx('clients').where({ client_id: clientId }).first()
+    return row ? toClient(row) : undefined
+  }
+
+  /** The client, its row locked until `trx` ends (PostgreSQL; SQLite's writer is single anyway). */
+  async function findClientForUpdate(clientId: string, trx: Knex.Transaction): Promise<ClientAdminRow | undefined> {
+    const query = trx('clients').where({ client_id: clientId })
+    const row = await (db.client.config.client === 'pg' ? query.forUpdate() : query).first()
     return row ? toClient(row) : undefined
   }
 

@@ -35,6 +35,9 @@ export function createMfaStore(db: Db) {
   /** A fresh set of recovery codes; the old ones stop working (one transaction). */
   async function replaceRecoveryCodes(personId: string, hashes: string[], at: number): Promise<void> {
     await db.transaction(async (trx) => {
+      // Two regenerations at once would each delete only the codes committed before it, and both
+      // new sets would work: the authenticator's row, locked, makes the second wait for the first.
+      if (db.client.config.client === 'pg') await trx('totp_credentials').where({ person_id: personId }).forUpdate().first()
       await trx('recovery_codes').where({ person_id: personId }).delete()
       await trx('recovery_codes').insert(hashes.map((hash) => ({ person_id: personId, code_hash: hash, created_at: at })))
     })

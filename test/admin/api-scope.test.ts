@@ -112,6 +112,19 @@ describe('admin API: division scope and separation of duties', function () {
       assert.ok(record.ip)
     })
 
+    it('keeps both of two edits of different fields made at the same moment', async () => {
+      const id = systems['230102'].clientId
+      const [redirects, logout] = await Promise.all([
+        api(server, tokens.county).patch(`/clients/${id}`, { redirectUris: ['https://portal-230102.example.gov.cn/cb3'] }),
+        api(server, tokens.prefecture).patch(`/clients/${id}`, { postLogoutRedirectUris: ['https://portal-230102.example.gov.cn/bye'] }),
+      ])
+      assert.equal(redirects.status, 200, JSON.stringify(redirects.body))
+      assert.equal(logout.status, 200, JSON.stringify(logout.body))
+      const after = await api(server, tokens.county).get(`/clients/${id}`)
+      assert.deepEqual(after.body.redirectUris, ['https://portal-230102.example.gov.cn/cb3'], 'the first edit is kept')
+      assert.deepEqual(after.body.postLogoutRedirectUris, ['https://portal-230102.example.gov.cn/bye'], 'the second edit is kept')
+    })
+
     it('rotates its own system secret: the new one works, the old one no longer does', async () => {
       const id = systems['230102'].clientId
       const res = await api(server, tokens.county).post(`/clients/${id}/rotate-secret`)

@@ -104,6 +104,16 @@ describe('TOTP at sign-in: replay and attempt cap', () => {
     assert.deepEqual(await failureCounters(person.id), { [`s:${person.id}:burst`]: 5, [`p:${person.id}`]: 5, [`s:${person.id}:next`]: 0 })
   })
 
+  it('leaves one set of recovery codes when two regenerations run at once', async () => {
+    const { person } = await levelThreePerson()
+    const store = server.onedoor.services.mfaStore
+    const set = (tag: string) => Array.from({ length: 10 }, (_, i) => `hash-${tag}-${i}`)
+    await Promise.all([store.replaceRecoveryCodes(person.id, set('a'), Date.now()), store.replaceRecoveryCodes(person.id, set('b'), Date.now())])
+    const hashes: string[] = (await server.onedoor.db('recovery_codes').where({ person_id: person.id }).select('code_hash')).map((r: { code_hash: string }) => r.code_hash)
+    assert.equal(hashes.length, 10, 'the old codes stop working: one set, not both')
+    assert.ok(hashes.every((h) => h.startsWith('hash-a-')) || hashes.every((h) => h.startsWith('hash-b-')))
+  })
+
   async function failureCounters(personId: string): Promise<Record<string, number>> {
     const rows = await server.onedoor.db('mfa_attempts').where('attempt_key', 'like', `%${personId}%`).select('attempt_key', 'failures')
     return Object.fromEntries(rows.map((row: { attempt_key: string; failures: number | string }) => [row.attempt_key, Number(row.failures)]))
