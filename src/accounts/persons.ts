@@ -254,20 +254,15 @@ export function createPersons(deps: PersonsDeps) {
   async function reserveSignInAttempt(subject: string, context: SignInContext): Promise<{ throttled: boolean; release: () => Promise<void>; succeeded: () => Promise<void> }> {
     const limits = deps.signInLimits
     if (!limits) return { throttled: false, release: async () => {}, succeeded: async () => {} }
-    const perAccount = await limits.perAccount.reserve(subject)
-    const perIp = context.ip !== undefined ? await limits.perIp.reserve(context.ip) : undefined
-    const releaseIp = async () => {
-      await perIp?.release()
-    }
+    // Side by side, so that on SQLite both writes share one group commit.
+    const [perAccount, perIp] = await Promise.all([limits.perAccount.reserve(subject), context.ip !== undefined ? limits.perIp.reserve(context.ip) : undefined])
     return {
       throttled: perAccount.over || (perIp?.over ?? false),
       release: async () => {
-        await perAccount.release()
-        await releaseIp()
+        await Promise.all([perAccount.release(), perIp?.release()])
       },
       succeeded: async () => {
-        await limits.perAccount.reset(subject)
-        await releaseIp()
+        await Promise.all([limits.perAccount.reset(subject), perIp?.release()])
       },
     }
   }

@@ -64,8 +64,8 @@ export function createRateLimiter(deps: { store: CounterStore; hashKey: Buffer; 
     const [current, previous, windowEnd] = keys(subject)
     // This attempt's own place in the window, from the atomic increment: a sum read afterwards
     // would also count attempts made after this one and refuse them all.
-    const place = await deps.store.increment(current, windowEnd + windowMs)
-    const over = place + (await deps.store.sum([previous])) > rule.limit
+    const [place, earlier] = await Promise.all([deps.store.increment(current, windowEnd + windowMs), deps.store.sum([previous])])
+    const over = place + earlier > rule.limit
     return { over, release: () => deps.store.decrement(current) }
   }
 

@@ -28,6 +28,10 @@ export function createSmsStore(db: Db) {
   /** Stores a new code and retires the earlier live ones for the same phone and purpose. */
   async function insertCode(row: SmsCodeRow): Promise<void> {
     await db.transaction(async (trx) => {
+      // Two codes sent at once (possible with resendIntervalSeconds = 0) would each retire only the
+      // codes committed before it and both stay live: one phone's sends take turns (PostgreSQL;
+      // SQLite's writer is single). Keyed by schema too, like the audit lock.
+      if (db.client.config.client === 'pg') await trx.raw("select pg_advisory_xact_lock(hashtext(coalesce(current_schema(), '')), hashtext(?))", [`sms:${row.phone}`])
       await trx('sms_codes').where({ phone: row.phone, purpose: row.purpose }).whereNull('consumed_at').update({ consumed_at: row.createdAt })
       await trx('sms_codes').insert({
         id: row.id,

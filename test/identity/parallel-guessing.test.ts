@@ -62,4 +62,15 @@ describe('limits hold against requests sent at the same moment', function () {
     // One send counted against the phone (hourly and per minute) and the IP; the refused ones gave theirs back.
     assert.equal(await counted(), before + 3)
   })
+
+  it('leaves one live code when codes for one phone are stored at the same moment', async () => {
+    const phone = (await server.addPerson()).phone
+    const store = server.onedoor.services.smsStore
+    const at = Date.now()
+    await Promise.all(
+      Array.from({ length: 4 }, (_, i) => store.insertCode({ id: `parallel-code-${i}-${at}`, phone, purpose: 'login', codeHash: `hash-${i}`, attempts: 0, createdAt: at, expiresAt: at + 600_000, consumedAt: null })),
+    )
+    const live = await server.onedoor.db('sms_codes').where({ phone, purpose: 'login' }).whereNull('consumed_at')
+    assert.equal(live.length, 1, 'each new code retires the earlier ones, also when they were stored at once')
+  })
 })
