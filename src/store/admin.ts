@@ -177,8 +177,8 @@ export function createAdminStore(db: Db) {
 
   async function setPersonDivision(personId: string, divisionCode: string, setBy: string, trx: Knex = db): Promise<void> {
     const at = Date.now()
-    const updated = await trx('person_divisions').where({ person_id: personId }).update({ division_code: divisionCode, set_by: setBy, set_at: at })
-    if (updated === 0) await trx('person_divisions').insert({ person_id: personId, division_code: divisionCode, set_by: setBy, set_at: at })
+    // One upsert: an update-then-insert let the second of two at once fail on the primary key.
+    await trx('person_divisions').insert({ person_id: personId, division_code: divisionCode, set_by: setBy, set_at: at }).onConflict('person_id').merge(['division_code', 'set_by', 'set_at'])
   }
 
   async function insertVerification(v: { id: string; personId: string; level: number; method: string; evidence: string; verifiedBy: string; divisionCode: string; at: number }, trx: Knex): Promise<void> {

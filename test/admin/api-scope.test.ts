@@ -125,6 +125,16 @@ describe('admin API: division scope and separation of duties', function () {
       assert.deepEqual(after.body.postLogoutRedirectUris, ['https://portal-230102.example.gov.cn/bye'], 'the second edit is kept')
     })
 
+    it('records a home division set twice at the same moment once, without an error', async () => {
+      const store = server.onedoor.services.adminStore
+      const db = server.onedoor.db
+      const person = await server.addPerson({ idNumber: randomIdNumber('230102') })
+      await Promise.all(['230102', '230103'].map((code) => db.transaction((trx) => store.setPersonDivision(person.id, code, admins.county.personId, trx))))
+      const rows = await db('person_divisions').where({ person_id: person.id })
+      assert.equal(rows.length, 1)
+      assert.ok(['230102', '230103'].includes(rows[0].division_code))
+    })
+
     it('rotates its own system secret: the new one works, the old one no longer does', async () => {
       const id = systems['230102'].clientId
       const res = await api(server, tokens.county).post(`/clients/${id}/rotate-secret`)
