@@ -4,8 +4,9 @@
  * person's id, the login time of the OneDoor session it came from, an expiry and a CSRF token;
  * nothing personal. The OneDoor session remains the authority: see require-session.ts.
  */
-import { createHmac, createSecretKey, timingSafeEqual } from 'node:crypto'
+import { timingSafeEqual } from 'node:crypto'
 import type { Context } from 'koa'
+import { hmacSha256 } from '../shared/crypto.js'
 
 export interface CookieCodec {
   write<T extends object>(ctx: Context, name: string, value: T, maxAgeSeconds: number): void
@@ -14,12 +15,12 @@ export interface CookieCodec {
 }
 
 export function createCookieCodec(options: { keys: readonly string[]; secure: boolean; path: string }): CookieCodec {
-  // KeyObjects made once: a string key costs createHmac a slow type check per call (src/shared/crypto.ts).
-  const secretKeys = new Map(options.keys.map((key) => [key, createSecretKey(Buffer.from(key))]))
+  // Buffers made once, so that hmacSha256 keeps one KeyObject per key (src/shared/crypto.ts).
+  const secrets = new Map(options.keys.map((key) => [key, Buffer.from(key)]))
   return { write, read, clear }
 
   function sign(key: string, body: string): string {
-    return createHmac('sha256', secretKeys.get(key) ?? key).update(body).digest('base64url')
+    return hmacSha256(secrets.get(key) ?? Buffer.from(key), body)
   }
 
   function write<T extends object>(ctx: Context, name: string, value: T, maxAgeSeconds: number): void {

@@ -227,17 +227,12 @@ export function createPersons(deps: PersonsDeps) {
     }
   }
 
+  /** Whether sign-in is throttled for this subject or IP (the SMS sign-in asks before checking its code). */
   async function isSignInThrottled(subject: string, context: SignInContext = {}): Promise<boolean> {
-    return (await signInThrottle(subject, context)).throttled
-  }
-
-  /** Whether sign-in is throttled for this subject or IP, and the subject's recent failures. */
-  async function signInThrottle(subject: string, context: SignInContext = {}): Promise<{ throttled: boolean; accountHits: number }> {
     const limits = deps.signInLimits
-    if (!limits) return { throttled: false, accountHits: 0 }
-    const accountHits = await limits.perAccount.count(subject)
-    if (accountHits >= limits.perAccount.rule.limit) return { throttled: true, accountHits }
-    return { throttled: context.ip !== undefined && (await limits.perIp.isBlocked(context.ip)), accountHits }
+    if (!limits) return false
+    if (await limits.perAccount.isBlocked(subject)) return true
+    return context.ip !== undefined && (await limits.perIp.isBlocked(context.ip))
   }
 
   async function recordSignInFailure(subject: string, context: SignInContext = {}): Promise<void> {

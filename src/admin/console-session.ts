@@ -4,8 +4,9 @@
  * stolen database does not yield live cookies. Forms carry a CSRF token bound to the session.
  * The sign-in state (PKCE verifier, state, nonce) travels in a short-lived HMAC-signed cookie.
  */
-import { createHash, createHmac, createSecretKey, randomBytes, timingSafeEqual } from 'node:crypto'
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
 import type { Context } from 'koa'
+import { hmacSha256 } from '../shared/crypto.js'
 
 export const SESSION_COOKIE = 'onedoor_admin'
 export const LOGIN_COOKIE = 'onedoor_admin_login'
@@ -19,8 +20,8 @@ export function sessionKey(token: string): string {
 }
 
 export function createCookieSigner(key: string) {
-  const secretKey = createSecretKey(Buffer.from(key)) // made once: see src/shared/crypto.ts secretKeyOf
-  const mac = (value: string) => createHmac('sha256', secretKey).update(value).digest('base64url')
+  const secret = Buffer.from(key)
+  const mac = (value: string) => hmacSha256(secret, value)
   const equal = (a: string, b: string) => a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b))
   return {
     sign: (value: string) => `${value}.${mac(value)}`,
