@@ -95,6 +95,7 @@ export function createIdentityPages(config: Config, services: IdentityServices, 
     listGrants: services.accountSessions.listGrants,
     revokeAllGrants: services.accountSessions.revokeAllGrants,
     deleteSessions: services.accountSessions.deleteSessions,
+    cutSessions: services.accountSessions.cutSessions,
     signOutEverywhere: options.signOutEverywhere,
   })
   const clientName = async (clientId: string) => {

@@ -19,6 +19,7 @@ import { ACCOUNT_CENTRE_CLIENT_ID } from './first-party-client.js'
 import type { AccountSession, createSignIn } from './sign-in.js'
 import { safeReturnTo, SESSION_COOKIE } from './sign-in.js'
 import type { CookieCodec } from './session-cookie.js'
+import { endedBySignOut } from '../shared/sessions-cutoff.js'
 
 export interface AccountCentreDeps {
   persons: Persons
@@ -237,7 +238,7 @@ export function accountCentreRoutes(deps: AccountCentreDeps, extensions: Account
 
   async function stillSignedIn(session: AccountSession): Promise<boolean> {
     const person = await deps.persons.findPerson(session.personId)
-    if (!person) return false
+    if (!person || endedBySignOut(person.sessionsNotBefore, session.loginTs)) return false
     return (await deps.sessions.listSessions(session.personId)).some((s) => s.loginTs === session.loginTs && ACCOUNT_CENTRE_CLIENT_ID in s.authorizations)
   }
 
@@ -271,7 +272,9 @@ export function accountCentreRoutes(deps: AccountCentreDeps, extensions: Account
   }
 
   async function renderSecurity(ctx: Context, session: AccountSession, extra: { problems?: AppError[]; notice?: string }) {
-    const sessions = await deps.sessions.listSessions(session.personId)
+    const [found, person] = await Promise.all([deps.sessions.listSessions(session.personId), deps.persons.findPerson(session.personId)])
+    // Not one a sign-out everywhere cut that a request in flight wrote back.
+    const sessions = found.filter((s) => !endedBySignOut(person?.sessionsNotBefore, s.loginTs))
     const rows = await Promise.all(
       sessions.map(async (s) => ({
         uid: s.uid,

@@ -56,6 +56,8 @@ export interface Person {
   createdAt: number
   documentType: DocumentType
   phoneVerified: boolean
+  /** When the person last signed out everywhere (epoch ms), if ever: see shared/sessions-cutoff.ts. */
+  sessionsNotBefore: number | null
 }
 
 export const PASSWORD_MIN_LENGTH = 8
@@ -353,6 +355,7 @@ function toPerson(row: PersonRow): Person {
     createdAt: row.createdAt,
     documentType: (isDocumentType(row.documentType) ? row.documentType : 'resident_id') as DocumentType,
     phoneVerified: row.phoneVerifiedAt !== null,
+    sessionsNotBefore: row.sessionsNotBefore ?? null,
   }
 }
 

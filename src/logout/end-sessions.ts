@@ -4,6 +4,7 @@
  * (so no portal can get a new token from them), then the portals they reached are notified.
  */
 import type { Transaction } from '../shared/transaction.js'
+import { endedBySignOut } from '../shared/sessions-cutoff.js'
 import { LogoutError } from './errors.js'
 import type { FanOutReport, LogoutFanOut } from './fan-out.js'
 import type { LogoutTarget, OidcSession, SessionStore } from './types.js'
@@ -45,6 +46,8 @@ export function createEndSessions(deps: EndSessionsDeps) {
    * the portals and must be called after the commit (the network cannot join a transaction).
    */
   async function endEverySession(accountId: string, tx?: Transaction): Promise<{ sessionsEnded: number; notify: () => Promise<FanOutReport> }> {
+    // The cut first: a sign-in in flight may save its session after the rows are read below.
+    await deps.sessions.cutSessions(accountId, now(), tx)
     const sessions = await deps.sessions.findByAccount(accountId, now(), tx)
     const sessionsEnded = await end(sessions, tx)
     const clientIds = new Set(sessions.flatMap((s) => Object.keys(s.authorizations)))
@@ -65,9 +68,10 @@ export function createEndSessions(deps: EndSessionsDeps) {
     return { sessionsEnded, portals: await deps.fanOut.notify(targets, 'session_ended') }
   }
 
-  /** The person's live sessions, by public uid, with the portals each reached. */
+  /** The person's live sessions, by public uid, with the portals each reached (not those a sign-out everywhere cut). */
   async function listSessions(accountId: string): Promise<SessionSummary[]> {
-    const sessions = await deps.sessions.findByAccount(accountId, now())
+    const [found, notBefore] = await Promise.all([deps.sessions.findByAccount(accountId, now()), deps.sessions.sessionsNotBefore(accountId)])
+    const sessions = found.filter((s) => !endedBySignOut(notBefore, s.loginAt === undefined ? undefined : Math.floor(s.loginAt / 1000)))
     return sessions.map((s) => ({
       uid: s.uid,
       ...(s.loginAt !== undefined ? { loginAt: s.loginAt } : {}),

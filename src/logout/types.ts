@@ -76,4 +76,8 @@ export interface SessionStore {
   findByUid(uid: string, now: number): Promise<OidcSession | undefined>
   /** Deletes the sessions and every token of the given grants, in one transaction (or `tx`); returns sessions deleted. */
   endSessions(sessionIds: string[], grantIds: string[], tx?: Transaction): Promise<number>
+  /** Records that what the person authenticated up to `at` is ended (shared/sessions-cutoff.ts). */
+  cutSessions(accountId: string, at: number, tx?: Transaction): Promise<void>
+  /** That time, if the person ever signed out everywhere. */
+  sessionsNotBefore(accountId: string): Promise<number | null>
 }

@@ -6,6 +6,7 @@
 import { createConsentStore, type ConsentRecord } from './consents.js'
 import type { Knex } from 'knex'
 import type { Db } from './db.js'
+import { cutSessionsOf } from './persons.js'
 
 export interface SessionRecord {
   id: string
@@ -32,7 +33,12 @@ export type AccountSessionStore = ReturnType<typeof createAccountSessionStore>
 
 export function createAccountSessionStore(db: Db, now: () => number = Date.now) {
   const consents = createConsentStore(db, now)
-  return { listSessions, listGrants, listConsentsWithoutGrant, deleteSessions, revokeGrant, revokeAllGrants, forgetConsent }
+  return { listSessions, listGrants, listConsentsWithoutGrant, deleteSessions, cutSessions, revokeGrant, revokeAllGrants, forgetConsent }
+
+  /** What the person authenticated until now stops working when used (shared/sessions-cutoff.ts). */
+  async function cutSessions(accountId: string): Promise<void> {
+    await cutSessionsOf(db, accountId, now())
+  }
 
   function ofAccount(type: string, accountId: string) {
     if (!/^[0-9a-z]+$/.test(accountId)) throw new TypeError('unexpected account id shape')

@@ -9,6 +9,7 @@ import { createFastSql, statement, type Statement } from './fast-sql.js'
 import { ACTING_GRANT_COLUMNS } from './enterprises.js'
 import { PERSON_COLUMNS } from './persons.js'
 import { readAlong } from './read-along.js'
+import { endedBySignOut } from '../shared/sessions-cutoff.js'
 
 type Payload = Record<string, unknown> & { grantId?: string; userCode?: string; uid?: string; consumed?: unknown }
 
@@ -53,7 +54,7 @@ export function createAdapterClass(deps: AdapterDeps) {
   /** Keeps the grant and session read with a token (columns g_*, s_*), for Grant.find and Session.findByUid. */
   function rememberRelated(row: Row): void {
     if (row.grant_id != null) remember(`Grant\0${row.grant_id}`, row.g_payload == null ? null : { payload: row.g_payload, expires_at: row.g_expires_at, consumed_at: row.g_consumed_at })
-    if (row.session_uid != null) remember(`Session\0${row.session_uid}`, row.s_payload == null ? null : { payload: row.s_payload, expires_at: row.s_expires_at, consumed_at: row.s_consumed_at })
+    if (row.session_uid != null) remember(`Session\0${row.session_uid}`, row.s_payload == null ? null : { payload: row.s_payload, expires_at: row.s_expires_at, consumed_at: row.s_consumed_at, p_disabled_at: row.s_p_disabled_at, p_sessions_not_before: row.s_p_sessions_not_before })
   }
 
   function remember(key: string, row: Row | null): void {
@@ -189,6 +190,7 @@ export function createAdapterClass(deps: AdapterDeps) {
           if (kept !== undefined) return this.fromRow(kept ?? undefined)
         }
       }
+      if (this.name === 'Session') return sessionFromRow((await sql.rows(SESSION_BY.id, [id]))[0])
       return this.findBy(FIND_BY.id, id)
     }
 
@@ -197,11 +199,12 @@ export function createAdapterClass(deps: AdapterDeps) {
     }
 
     async findByUid(uid: string): Promise<Payload | undefined> {
-      if (sql.isPg && this.name === 'Session') {
+      if (this.name !== 'Session') return this.findBy(FIND_BY.uid, uid)
+      if (sql.isPg) {
         const kept = takeRelated(`Session\0${uid}`)
-        if (kept !== undefined) return this.fromRow(kept ?? undefined)
+        if (kept !== undefined) return sessionFromRow(kept ?? undefined)
       }
-      return this.findBy(FIND_BY.uid, uid)
+      return sessionFromRow((await sql.rows(SESSION_BY.uid, [uid]))[0])
     }
 
     /**
@@ -230,12 +233,30 @@ export function createAdapterClass(deps: AdapterDeps) {
     }
 
     private fromRow(row: Row | undefined): Payload | undefined {
-      if (!row) return undefined
-      if (row.expires_at !== null && Number(row.expires_at) <= now()) return undefined
-      const payload = JSON.parse(String(row.payload)) as Payload
-      if (row.consumed_at !== null) payload.consumed = Math.floor(Number(row.consumed_at) / 1000)
-      return payload
+      return payloadOf(row)
     }
+  }
+
+  function payloadOf(row: Row | undefined): Payload | undefined {
+    if (!row) return undefined
+    if (row.expires_at !== null && Number(row.expires_at) <= now()) return undefined
+    const payload = JSON.parse(String(row.payload)) as Payload
+    if (row.consumed_at !== null) payload.consumed = Math.floor(Number(row.consumed_at) / 1000)
+    return payload
+  }
+
+  /**
+   * A session row read with its person's state (SESSION_BY, or the related s_* columns): the
+   * session of a disabled person, or one the person ended by signing out everywhere that a
+   * request in flight wrote back (shared/sessions-cutoff.ts), is no session. oidc-provider then
+   * asks for a new sign-in, and tokens bound to it fail their session check.
+   */
+  function sessionFromRow(row: Row | undefined): Payload | undefined {
+    const payload = payloadOf(row)
+    if (!payload || !row) return payload
+    if (row.p_disabled_at != null) return undefined
+    if (row.p_sessions_not_before != null && endedBySignOut(Number(row.p_sessions_not_before), payload.loginTs as number | undefined)) return undefined
+    return payload
   }
 }
 
@@ -249,11 +270,19 @@ const TOKEN_TYPES = new Set(['AccessToken', 'ClientCredentials', 'RefreshToken']
 const WITH_RELATED = new Set(['AccessToken', 'RefreshToken', 'AuthorizationCode'])
 /** The token's grant and its session (LATERAL, so each is an index lookup keyed by the token's row `t`). */
 const GRANT_AND_SESSION = `g.payload as g_payload, g.expires_at as g_expires_at, g.consumed_at as g_consumed_at,
-     s.payload as s_payload, s.expires_at as s_expires_at, s.consumed_at as s_consumed_at`
+     s.payload as s_payload, s.expires_at as s_expires_at, s.consumed_at as s_consumed_at,
+     s.p_disabled_at as s_p_disabled_at, s.p_sessions_not_before as s_p_sessions_not_before`
+/** A session row with the state of its person that decides whether it still counts (see sessionFromRow). */
+const SESSION_COLUMNS = 'os.payload, os.expires_at, os.consumed_at, p.disabled_at as p_disabled_at, p.sessions_not_before as p_sessions_not_before'
+const SESSION_WITH_PERSON = 'oidc_payloads os left join persons p on p.id = os.account_id'
+const SESSION_BY = {
+  id: statement('session_by_id', `select ${SESSION_COLUMNS} from ${SESSION_WITH_PERSON} where os.type = 'Session' and os.id = ? limit 1`),
+  uid: statement('session_by_uid', `select ${SESSION_COLUMNS} from ${SESSION_WITH_PERSON} where os.type = 'Session' and os.uid = ? limit 1`),
+}
 /** The token's payload is parsed as JSON once (`tj.j`), for every field the joins and columns read from it. */
 const JOIN_GRANT_AND_SESSION = `cross join lateral (select t.payload::json as j) tj
    left join lateral (select payload, expires_at, consumed_at from oidc_payloads where type = 'Grant' and id = t.grant_id limit 1) g on true
-   left join lateral (select payload, expires_at, consumed_at from oidc_payloads where type = 'Session' and uid = (tj.j ->> 'sessionUid') limit 1) s on true`
+   left join lateral (select ${SESSION_COLUMNS} from ${SESSION_WITH_PERSON} where os.type = 'Session' and os.uid = (tj.j ->> 'sessionUid') limit 1) s on true`
 /**
  * One token with its grant and its session, and for findAccount the person it is for and the
  * grant's acting record (read-along.ts). The person comes as one JSON object (bigints as numbers).

@@ -8,9 +8,19 @@ import type { Knex } from 'knex'
 import type { OidcSession, SessionStore } from '../logout/index.js'
 import type { Transaction } from '../shared/transaction.js'
 import type { Db } from './db.js'
+import { cutSessionsOf } from './persons.js'
 
 export function createSessionStore(db: Db): SessionStore {
-  return { findByAccount, findByUid, endSessions }
+  return { findByAccount, findByUid, endSessions, cutSessions, sessionsNotBefore }
+
+  async function cutSessions(accountId: string, at: number, tx?: Transaction): Promise<void> {
+    await cutSessionsOf((tx as Knex | undefined) ?? db, accountId, at)
+  }
+
+  async function sessionsNotBefore(accountId: string): Promise<number | null> {
+    const row = await db('persons').select('sessions_not_before').where({ id: accountId }).first()
+    return row?.sessions_not_before == null ? null : Number(row.sessions_not_before)
+  }
 
   async function findByAccount(accountId: string, now: number, tx?: Transaction): Promise<OidcSession[]> {
     const rows = await live(now, tx as Knex | undefined).where({ type: 'Session', account_id: accountId })

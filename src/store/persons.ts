@@ -12,7 +12,7 @@ import { readAlong, type ReadWith } from './read-along.js'
  * are prepared once per connection (fast-sql.ts never prepares a `select *`, whose result shape
  * a newer node's migration could change).
  */
-export const PERSON_COLUMNS = 'id, name, id_number_sealed, id_number_index, id_number_masked, phone, password_hash, assurance_level, created_at, updated_at, disabled_at, document_type, phone_verified_at, closed_at, password_changed_at, password_policy'
+export const PERSON_COLUMNS = 'id, name, id_number_sealed, id_number_index, id_number_masked, phone, password_hash, assurance_level, created_at, updated_at, disabled_at, document_type, phone_verified_at, closed_at, password_changed_at, password_policy, sessions_not_before'
 /** On every token issuance, refresh and userinfo (claims): a prepared statement (fast-sql.ts). */
 const PERSON_BY_ID = statement('person_by_id', `select ${PERSON_COLUMNS} from persons where id = ? limit 1`)
 /** On every password sign-in (the identifier's lookup), prepared like PERSON_BY_ID. */
@@ -38,6 +38,8 @@ export interface PersonRow {
   /** When the password was last set (null: unknown, e.g. an imported account), and the strictest policy it met. */
   passwordChangedAt?: number | null
   passwordPolicy?: string
+  /** Sessions and tokens authenticated at or before this time (epoch ms) are refused (sign out everywhere). */
+  sessionsNotBefore?: number | null
 }
 
 /** The audit record kept when a person closes their account. */
@@ -56,7 +58,7 @@ export type PersonStore = ReturnType<typeof createPersonStore>
 export function createPersonStore(db: Db) {
   const sql = createFastSql(db)
   const along = readAlong(db)
-  return { insert, findById, findByIdReadWith, findByIdNumberIndex, findByPhone, updatePasswordHash, markPhoneVerified, close, findClosure }
+  return { insert, findById, findByIdReadWith, findByIdNumberIndex, findByPhone, updatePasswordHash, cutSessions, markPhoneVerified, close, findClosure }
 
   /** Returns false when the ID number or phone is taken (unique constraint). */
   async function insert(row: PersonRow): Promise<boolean> {
@@ -89,6 +91,11 @@ export function createPersonStore(db: Db) {
   async function updatePasswordHash(id: string, passwordHash: string, change?: { at: number; policy: string }, tx?: Transaction): Promise<void> {
     const conn = (tx as Knex | undefined) ?? db
     await conn('persons').where({ id }).update({ password_hash: passwordHash, updated_at: change?.at ?? Date.now(), ...(change ? { password_changed_at: change.at, password_policy: change.policy } : {}) })
+  }
+
+  /** Sessions and tokens the person authenticated up to `at` stop working (sign out everywhere; never moved back). */
+  async function cutSessions(id: string, at: number, tx?: Transaction): Promise<void> {
+    await cutSessionsOf((tx as Knex | undefined) ?? db, id, at)
   }
 
   async function markPhoneVerified(id: string, at: number): Promise<void> {
@@ -167,6 +174,14 @@ function toDb(row: PersonRow) {
   }
 }
 
+/** persons.sessions_not_before = at unless already later: see shared/sessions-cutoff.ts. */
+export async function cutSessionsOf(conn: Knex, personId: string, at: number): Promise<void> {
+  await conn('persons')
+    .where({ id: personId })
+    .where((w) => w.whereNull('sessions_not_before').orWhere('sessions_not_before', '<', at))
+    .update({ sessions_not_before: at })
+}
+
 function fromDb(row: Record<string, unknown> | undefined): PersonRow | undefined {
   if (!row) return undefined
   return {
@@ -186,5 +201,6 @@ function fromDb(row: Record<string, unknown> | undefined): PersonRow | undefined
     closedAt: row.closed_at == null ? null : Number(row.closed_at),
     passwordChangedAt: row.password_changed_at == null ? null : Number(row.password_changed_at),
     passwordPolicy: (row.password_policy as string | undefined) ?? 'person',
+    sessionsNotBefore: row.sessions_not_before == null ? null : Number(row.sessions_not_before),
   }
 }

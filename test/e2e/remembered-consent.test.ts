@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { startOneDoor, type TestServer } from '../helpers/onedoor.js'
 import { discover, oidc, signInThroughPages, startAuthorization } from '../helpers/relying-party.js'
-import type { TestClient } from '../helpers/sign-in.js'
+import { afterThisSecond, type TestClient } from '../helpers/sign-in.js'
 import { UserAgent, type PageResponse } from '../helpers/user-agent.js'
 
 type Person = Awaited<ReturnType<TestServer['addPerson']>>
@@ -132,6 +132,7 @@ describe('remembered consent: a returning resident is not asked again', function
     const ended = await agent.submit(page, '/sessions/end-all')
     assert.equal(ended.status, 200)
     assert.equal(await server.onedoor.services.consents.find(person.id, portal.clientId), undefined)
+    await afterThisSecond()
     assert.equal((await signInAnew(person, 'openid profile')).consentPages.length, 1)
   })
 })

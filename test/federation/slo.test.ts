@@ -8,7 +8,8 @@ import assert from 'node:assert/strict'
 import { BACKCHANNEL_LOGOUT_EVENT } from '../../src/logout/index.js'
 import { verifyLogoutToken } from '../helpers/backchannel-receivers.js'
 import { startOneDoor, type TestServer } from '../helpers/onedoor.js'
-import { oidc } from '../helpers/relying-party.js'
+import { oidc, startAuthorization } from '../helpers/relying-party.js'
+import { afterThisSecond } from '../helpers/sign-in.js'
 import { UserAgent } from '../helpers/user-agent.js'
 import { addPortal, closePortals, logoutAt, signInAt, signInWithoutCredentials, silentSignIn, type Person, type Portal, type PortalSignIn } from './slo-helpers.js'
 
@@ -182,6 +183,61 @@ describe('single logout: back-channel logout tokens to every portal a session re
     const refreshToken = onLaptop[0].tokens.refresh_token
     assert.ok(refreshToken)
     await assert.rejects(oidc.refreshTokenGrant(p1.config, refreshToken), (err: { error?: string }) => err.error === 'invalid_grant', 'the grant was revoked')
+  })
+
+  it('refuses what a sign-in in flight writes back after the person signed out everywhere', async () => {
+    const [p1, p2] = await newPortals('Shangzhi', 'Wuchang')
+    const traveller = await server.addPerson({ name: '周九' })
+    const laptop = new UserAgent()
+    const [atP1] = await signInEverywhere(laptop, [p1], traveller)
+    // A second portal's sign-in is in flight: OneDoor has issued its code, the portal has not redeemed it yet.
+    const start = await startAuthorization(p2.config, { redirect_uri: p2.redirectUri, scope: 'openid profile' })
+    const landed = await laptop.get(start.url.toString(), (url) => url.toString().startsWith(p2.redirectUri))
+    const callbackUrl = new URL(landed.url)
+    assert.ok(callbackUrl.searchParams.get('code'), 'the session alone signed in at the second portal')
+
+    // Every row such a request could still write: the session it loaded, the grants, codes and tokens under it.
+    const db = server.onedoor.services.db
+    const sessionRows = await db('oidc_payloads').where({ type: 'Session', account_id: traveller.id })
+    const grantIds = sessionRows.flatMap((row) => Object.values((JSON.parse(row.payload).authorizations ?? {}) as Record<string, { grantId?: string }>).flatMap((a) => a.grantId ?? []))
+    assert.equal(grantIds.length, 2, 'one grant per portal')
+    const grantRows = await db('oidc_payloads').whereIn('grant_id', grantIds)
+    assert.ok(grantRows.some((row) => row.type === 'AuthorizationCode') && grantRows.some((row) => row.type === 'RefreshToken'))
+
+    const result = await server.onedoor.logout.signOutEverywhere(traveller.id)
+    assert.equal(result.sessionsEnded, 1)
+    // The request in flight saves what it loaded before (oidc-provider writes the session at the end of a request).
+    await db('oidc_payloads').insert([...sessionRows, ...grantRows])
+
+    assert.deepEqual(await server.onedoor.logout.listSessions(traveller.id), [], 'the written-back session is not shown as live')
+    assert.equal((await silentSignIn(laptop, p1)).error, 'login_required', 'the written-back session signs no one in')
+    await assert.rejects(
+      oidc.authorizationCodeGrant(p2.config, callbackUrl, { pkceCodeVerifier: start.codeVerifier, expectedState: start.state, expectedNonce: start.nonce }),
+      (err: { error?: string }) => err.error === 'invalid_grant',
+      'the code issued before the sign-out is refused',
+    )
+    await assert.rejects(oidc.refreshTokenGrant(p1.config, atP1.tokens.refresh_token!), (err: { error?: string }) => err.error === 'invalid_grant', 'the refresh token too')
+    await assert.rejects(
+      oidc.fetchUserInfo(p1.config, atP1.tokens.access_token, atP1.claims.sub),
+      (err: { status?: number; cause?: { parameters?: { error?: string } }[] }) => err.status === 401 && err.cause?.[0]?.parameters?.error === 'invalid_token',
+      'and the access token',
+    )
+
+    // A new sign-in works as usual once the second of the sign-out has passed.
+    await afterThisSecond()
+    const again = await signInEverywhere(laptop, [p1, p2], traveller)
+    assert.ok(await oidc.fetchUserInfo(p2.config, again[1].tokens.access_token, again[1].claims.sub))
+    assert.equal((await server.onedoor.logout.listSessions(traveller.id)).length, 1)
+  })
+
+  it('treats the session of a disabled person as no session: a new sign-in is asked for, not an error', async () => {
+    const [portal] = await newPortals('Bayan')
+    const resident = await server.addPerson({ name: '吴十' })
+    const agent = new UserAgent()
+    await signInEverywhere(agent, [portal], resident)
+    // Disabled while the session row stays, as when a request in flight writes it back after the administrator's ending.
+    await server.onedoor.services.db('persons').where({ id: resident.id }).update({ disabled_at: Date.now() })
+    assert.equal((await silentSignIn(agent, portal)).error, 'login_required')
   })
 
   it('lets an administrator end one session, telling its portals with its sid, and no other', async () => {

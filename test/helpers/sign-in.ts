@@ -144,3 +144,12 @@ export function useClientPairServer(redirectUri: string): ClientPairServer {
   })
   return env
 }
+
+/**
+ * Waits for the next wall-clock second. Signing out everywhere refuses what was authenticated in
+ * its own second too (src/shared/sessions-cutoff.ts), so a test that signs in again right after
+ * one waits for that second to pass, as a person typing a password always has.
+ */
+export async function afterThisSecond(): Promise<void> {
+  await new Promise((resolve) => setTimeout(resolve, 1000 - (Date.now() % 1000) + 5))
+}

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { startOneDoor, type TestServer } from '../helpers/onedoor.js'
 import { signInThroughPages } from '../helpers/relying-party.js'
+import { afterThisSecond } from '../helpers/sign-in.js'
 import { UserAgent } from '../helpers/user-agent.js'
 import { IDENTITY_OVERRIDES, latestCode, openLoginPage, REDIRECT_URI } from './natural-helpers.js'
 
@@ -44,6 +45,7 @@ describe('password reset by SMS code', function () {
     assert.equal(done.status, 200)
     assert.match(done.body, /密码已重置/)
     assert.equal((await server.onedoor.services.accountSessions.listSessions(person.id)).length, 0, 'old sessions ended')
+    await afterThisSecond()
 
     const fresh = await openLoginPage(server, clientId)
     const old = await fresh.agent.submit(fresh.page, '/login', { identifier: person.phone, password: person.password })
