@@ -409,18 +409,16 @@ export function createAdministration(deps: AdministrationDeps) {
     return maskedPerson(row, division)
   }
 
+  /** Disabling also ends every session, as endPersonSessions does, and the portals are told. */
   async function setPersonDisabled(actor: Actor, personId: string, disabled: boolean, reason: string) {
     const { division } = await loadPerson(actor, personId, 'person.write')
-    await inTransaction(async (trx) => {
+    const ended = await inTransaction(async (trx) => {
       await store.setPersonDisabled(personId, disabled ? now() : null, trx)
-      if (disabled) {
-        await store.endPersonSessions(personId, trx)
-        // An administrator's console sessions and admin-API tokens end with the account.
-        await store.endConsoleSessions(personId, now(), trx)
-        await store.cutTokens(personId, now(), trx)
-      }
+      const ending = disabled ? await endEverything(personId, trx) : undefined
       await record(trx, actor, disabled ? 'admin.person.disabled' : 'admin.person.enabled', division, { type: 'person', id: personId }, { reason })
+      return ending
     })
+    await ended?.notify()
     return viewPerson(actor, personId)
   }
 
@@ -432,14 +430,24 @@ export function createAdministration(deps: AdministrationDeps) {
   async function endPersonSessions(actor: Actor, personId: string, reason: string) {
     const { division } = await loadPerson(actor, personId, 'person.write')
     const { sessionsEnded, notify } = await inTransaction(async (trx) => {
-      const ended = deps.endSessions ? await deps.endSessions(personId, trx) : { sessionsEnded: await store.endPersonSessions(personId, trx), notify: async () => undefined }
-      await store.endConsoleSessions(personId, now(), trx)
-      await store.cutTokens(personId, now(), trx)
+      const ended = await endEverything(personId, trx)
       await record(trx, actor, 'admin.person.sessions_ended', division, { type: 'person', id: personId }, { reason, sessions: ended.sessionsEnded })
       return ended
     })
     await notify()
     return { personId, sessionsEnded }
+  }
+
+  /**
+   * Inside `trx`: the person's OneDoor sessions with their grants' tokens (single logout's
+   * endEverySession when wired), console sessions and admin-API tokens. `notify` tells the
+   * portals and is for after the commit.
+   */
+  async function endEverything(personId: string, trx: Knex.Transaction): Promise<{ sessionsEnded: number; notify: () => Promise<unknown> }> {
+    const ended = deps.endSessions ? await deps.endSessions(personId, trx) : { sessionsEnded: await store.endPersonSessions(personId, trx), notify: async () => undefined }
+    await store.endConsoleSessions(personId, now(), trx)
+    await store.cutTokens(personId, now(), trx)
+    return ended
   }
 
   /** Unlock: the sign-in throttle and any administrator lockout of the person start from zero (with the record, one transaction). */

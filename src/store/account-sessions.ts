@@ -1,7 +1,6 @@
 /*
  * A person's OneDoor sessions and grants, read from and removed in oidc_payloads (the provider's
- * own rows). The provider keeps accountId inside the JSON payload; ids are [0-9a-z] only, so a
- * LIKE on the serialised `"accountId":"<id>"` is exact on SQLite and PostgreSQL alike.
+ * own rows), found by the account_id column the adapter fills for both models.
  */
 import { createConsentStore, type ConsentRecord } from './consents.js'
 import type { Knex } from 'knex'
@@ -40,11 +39,10 @@ export function createAccountSessionStore(db: Db, now: () => number = Date.now) 
     await cutSessionsOf(db, accountId, now())
   }
 
-  function ofAccount(type: string, accountId: string) {
-    if (!/^[0-9a-z]+$/.test(accountId)) throw new TypeError('unexpected account id shape')
+  /** The person's live rows of one model, through the (type, account_id) index (sessions and grants name their account). */
+  function ofAccount(type: 'Session' | 'Grant', accountId: string) {
     return db('oidc_payloads')
-      .where({ type })
-      .where('payload', 'like', `%"accountId":"${accountId}"%`)
+      .where({ type, account_id: accountId })
       .where((q) => q.whereNull('expires_at').orWhere('expires_at', '>', now()))
   }
 

@@ -251,16 +251,7 @@ export function createAdminStore(db: Db) {
 
   /** Deletes the provider's sessions (and their grants' tokens) of one account. */
   async function endPersonSessions(accountId: string, trx: Knex): Promise<number> {
-    const sessions = await trx('oidc_payloads').where({ type: 'Session' }).select('id', 'payload')
-    const mine = sessions.filter((s) => {
-      try {
-        return JSON.parse(s.payload).accountId === accountId
-      } catch {
-        return false
-      }
-    })
-    if (mine.length > 0) await trx('oidc_payloads').where({ type: 'Session' }).whereIn('id', mine.map((s) => s.id)).delete()
-    return mine.length
+    return trx('oidc_payloads').where({ type: 'Session', account_id: accountId }).delete()
   }
 
   // ------------------------------------------------------------ legal persons (identity's tables, issue 3)

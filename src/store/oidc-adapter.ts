@@ -171,8 +171,8 @@ export function createAdapterClass(deps: AdapterDeps) {
         grant_id: payload.grantId ?? (this.name === 'Grant' ? id : null),
         user_code: payload.userCode ?? null,
         uid: payload.uid ?? null,
-        // Sessions name their account in a column: "sign out everywhere" finds them by it.
-        account_id: this.name === 'Session' && typeof payload.accountId === 'string' ? payload.accountId : null,
+        // Sessions and grants name their account in a column: the account centre and "sign out everywhere" find them by it.
+        account_id: (this.name === 'Session' || this.name === 'Grant') && typeof payload.accountId === 'string' ? payload.accountId : null,
         expires_at: expiresIn ? now() + expiresIn * 1000 : null,
       }
       related.clear()
