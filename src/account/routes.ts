@@ -112,10 +112,13 @@ export function accountCentreRoutes(deps: AccountCentreDeps, extensions: Account
   router.post('/security/password', form, async (ctx) => {
     const session = await requireAccountSession(ctx)
     if (!session || !checkCsrf(ctx, session)) return
-    const fields = formFields(ctx, ['current', 'password'])
+    const fields = formFields(ctx, ['current', 'password', 'endOthers'])
     const result = await deps.selfService.changePassword(session.personId, fields.current, fields.password)
-    if (result.problems.length === 0) deps.onEvent?.({ type: 'account.password.changed', accountId: session.personId, ip: ctx.ip })
-    await renderSecurity(ctx, session, result.problems.length ? { problems: result.problems } : { notice: 'account.security.passwordChanged' })
+    if (result.problems.length > 0) return renderSecurity(ctx, session, { problems: result.problems })
+    // ASVS 3.3.3: after a password change, the person may end every other session, at every portal too.
+    const othersEnded = fields.endOthers === 'yes' ? await endOtherSessions(session) : 0
+    deps.onEvent?.({ type: 'account.password.changed', accountId: session.personId, ip: ctx.ip, ...(othersEnded > 0 ? { details: { otherSessionsEnded: othersEnded } } : {}) })
+    await renderSecurity(ctx, session, othersEnded > 0 ? { notice: 'account.security.passwordChangedOthersEnded', noticeValues: { count: othersEnded } } : { notice: 'account.security.passwordChanged' })
   })
 
   router.post('/sessions/end-all', form, async (ctx) => {
@@ -236,10 +239,24 @@ export function accountCentreRoutes(deps: AccountCentreDeps, extensions: Account
     return undefined
   }
 
+  /** Ends every session of the person but the one this account-centre session came from (portals are told); how many. */
+  async function endOtherSessions(session: AccountSession): Promise<number> {
+    if (!deps.endSession) return 0
+    const others = (await deps.sessions.listSessions(session.personId)).filter((s) => !isThisSession(s, session))
+    let ended = 0
+    for (const other of others) if (await deps.endSession(session.personId, other.uid)) ended += 1
+    return ended
+  }
+
+  /** The OneDoor session an account-centre session came from: the account centre's sign-in at the same time. */
+  function isThisSession(s: SessionRecord, session: AccountSession): boolean {
+    return s.loginTs === session.loginTs && ACCOUNT_CENTRE_CLIENT_ID in s.authorizations
+  }
+
   async function stillSignedIn(session: AccountSession): Promise<boolean> {
     const person = await deps.persons.findPerson(session.personId)
     if (!person || endedBySignOut(person.sessionsNotBefore, session.loginTs)) return false
-    return (await deps.sessions.listSessions(session.personId)).some((s) => s.loginTs === session.loginTs && ACCOUNT_CENTRE_CLIENT_ID in s.authorizations)
+    return (await deps.sessions.listSessions(session.personId)).some((s) => isThisSession(s, session))
   }
 
   function checkCsrf(ctx: Context, session: AccountSession): boolean {
@@ -271,14 +288,14 @@ export function accountCentreRoutes(deps: AccountCentreDeps, extensions: Account
     ctx.status = status
   }
 
-  async function renderSecurity(ctx: Context, session: AccountSession, extra: { problems?: AppError[]; notice?: string }) {
+  async function renderSecurity(ctx: Context, session: AccountSession, extra: { problems?: AppError[]; notice?: string; noticeValues?: Record<string, unknown> }) {
     const [found, person] = await Promise.all([deps.sessions.listSessions(session.personId), deps.persons.findPerson(session.personId)])
     // Not one a sign-out everywhere cut that a request in flight wrote back.
     const sessions = found.filter((s) => !endedBySignOut(person?.sessionsNotBefore, s.loginTs))
     const rows = await Promise.all(
       sessions.map(async (s) => ({
         uid: s.uid,
-        current: s.loginTs === session.loginTs,
+        current: isThisSession(s, session),
         loginAt: s.loginTs ? new Date(s.loginTs * 1000).toISOString() : '',
         expiresAt: s.expiresAt ? new Date(s.expiresAt).toISOString() : '',
         amr: s.amr,
@@ -286,7 +303,7 @@ export function accountCentreRoutes(deps: AccountCentreDeps, extensions: Account
       })),
     )
     if (extra.problems?.length) ctx.status = Math.max(...extra.problems.map((p) => p.status))
-    renderAccountPage(ctx, 'account/security', { canEndOne: Boolean(deps.endSession), sessions: rows, problems: (extra.problems ?? []).map((p) => p.code), notice: extra.notice, policy: PASSWORD_POLICIES.person })
+    renderAccountPage(ctx, 'account/security', { canEndOne: Boolean(deps.endSession), sessions: rows, problems: (extra.problems ?? []).map((p) => p.code), notice: extra.notice, noticeValues: extra.noticeValues, policy: PASSWORD_POLICIES.person })
   }
 
   async function renderAuthorisations(ctx: Context, session: AccountSession, extra: { notice?: string; problem?: string; status?: number }) {

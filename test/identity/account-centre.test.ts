@@ -106,6 +106,28 @@ describe('account centre (/account)', function () {
       assert.ok(await server.onedoor.services.persons.authenticateWithPassword(person.idNumber, 'a brand new passphrase'))
     })
 
+    it('ends every other session with a password change when asked (the default), and none when not', async () => {
+      const person = await server.addPerson()
+      const elsewhere = await signIn(server, portal, person, { redirectUri: REDIRECT_URI })
+      const agent = new UserAgent()
+      const page = await openAccountCentre(server, agent, person, '/account/security')
+      assert.match(page.body, /name="endOthers" type="checkbox" value="yes" checked/, 'offered, ticked by default')
+      assert.equal((await server.onedoor.services.accountSessions.listSessions(person.id)).length, 2)
+
+      const kept = await agent.postForm(`${server.url}/account/security/password`, { csrf: csrfOf(page), current: person.password, password: 'first new passphrase here' })
+      assert.equal(kept.status, 200)
+      assert.match(kept.body, /密码已修改。/)
+      assert.equal(await userinfoStatus(server, elsewhere.tokens.access_token), 200, 'unticked: the other session goes on')
+
+      const ended = await agent.postForm(`${server.url}/account/security/password`, { csrf: csrfOf(page), current: 'first new passphrase here', password: 'second new passphrase here', endOthers: 'yes' })
+      assert.equal(ended.status, 200)
+      assert.match(ended.body, /并已退出其他 1 个登录/)
+      assert.equal(await userinfoStatus(server, elsewhere.tokens.access_token), 401, 'the other session’s tokens are revoked')
+      const left = await server.onedoor.services.accountSessions.listSessions(person.id)
+      assert.equal(left.length, 1, 'the account centre’s own session stays')
+      assert.equal((await agent.get(`${server.url}/account/security`)).status, 200, 'and the person stays signed in to it')
+    })
+
     it('lists sessions across portals and signs out everywhere: sessions end, grants and tokens are revoked', async () => {
       const person = await server.addPerson()
       const first = await signIn(server, portal, person, { redirectUri: REDIRECT_URI, scope: 'openid profile phone' })
