@@ -5,6 +5,7 @@
 import { createConsentStore, type ConsentRecord } from './consents.js'
 import type { Knex } from 'knex'
 import type { Db } from './db.js'
+import { endSessionRows } from './oidc-adapter.js'
 import { cutSessionsOf } from './persons.js'
 
 export interface SessionRecord {
@@ -87,7 +88,7 @@ export function createAccountSessionStore(db: Db, now: () => number = Date.now) 
   async function deleteSessions(accountId: string): Promise<number> {
     const ids = (await listSessions(accountId)).map((s) => s.id)
     if (ids.length === 0) return 0
-    return db('oidc_payloads').where({ type: 'Session' }).whereIn('id', ids).delete()
+    return endSessionRows(db, ids)
   }
 
   /** What the person allowed portals that hold none of `grants` (the person's live grants): remembered consent alone. */

@@ -7,6 +7,7 @@
 import type { Knex } from 'knex'
 import type { Db } from './db.js'
 import { insertedUnlessDuplicate, isUniqueViolation } from './errors.js'
+import { endSessionRows } from './oidc-adapter.js'
 
 export interface AdminRow {
   id: string
@@ -249,9 +250,10 @@ export function createAdminStore(db: Db) {
     await trx('clients').where({ client_id: clientId }).update({ secret_sealed: secretSealed, updated_at: Date.now() })
   }
 
-  /** Deletes the provider's sessions (and their grants' tokens) of one account. */
+  /** Deletes the provider's sessions of one account (when single logout is not wired in to end them with their grants). */
   async function endPersonSessions(accountId: string, trx: Knex): Promise<number> {
-    return trx('oidc_payloads').where({ type: 'Session', account_id: accountId }).delete()
+    const ids = (await trx('oidc_payloads').where({ type: 'Session', account_id: accountId }).select('id')).map((row: { id: string }) => row.id)
+    return endSessionRows(trx, ids)
   }
 
   // ------------------------------------------------------------ legal persons (identity's tables, issue 3)

@@ -3,6 +3,7 @@
  * PAR, replay detection…) in one table, keyed by (type, id), each row with its expiry.
  * Clients are the exception: they are read from the clients table (see clients.ts).
  */
+import type { Knex } from 'knex'
 import type { Db } from './db.js'
 import type { ClientStore } from './clients.js'
 import { createFastSql, statement, type Statement } from './fast-sql.js'
@@ -176,7 +177,9 @@ export function createAdapterClass(deps: AdapterDeps) {
         expires_at: expiresIn ? now() + expiresIn * 1000 : null,
       }
       related.clear()
-      if (sql.isPg) await upsertGrouped(Object.keys(row), Object.values(row))
+      // A session is never written back under an id that was ended (see endedSessionStatement).
+      if (this.name === 'Session') await sql.run(sessionUpsertStatement(Object.keys(row)), [...Object.values(row), id])
+      else if (sql.isPg) await upsertGrouped(Object.keys(row), Object.values(row))
       else await sql.run(upsertStatement(Object.keys(row)), Object.values(row))
     }
 
@@ -219,6 +222,8 @@ export function createAdapterClass(deps: AdapterDeps) {
 
     async destroy(id: string): Promise<void> {
       related.clear()
+      // The mark first, so that no moment has the row gone and a write-back still allowed.
+      if (this.name === 'Session') await sql.run(MARK_SESSION_ENDED, [id, now() + ENDED_SESSION_TTL_MS])
       await sql.run(DESTROY, [this.name, id])
     }
 
@@ -315,6 +320,56 @@ const FIND_BY = {
   uid: statement('payload_by_uid', `${SELECT} uid = ? limit 1`),
   userCode: statement('payload_by_user_code', `${SELECT} user_code = ? limit 1`),
 }
+/**
+ * An ended session's id is kept for a while as a row of type ENDED_SESSION. oidc-provider saves a
+ * request's session when the request ends, so a request that loaded the session before a logout
+ * (another tab's sign-in, a portal's prompt=none) would otherwise write it back after the logout
+ * deleted it, and the person would be signed in again. Writing back only happens within one
+ * request, so an hour is far longer than needed; the cleanup job removes expired marks.
+ */
+export const ENDED_SESSION = 'EndedSession'
+const ENDED_SESSION_TTL_MS = 60 * 60 * 1000
+const MARK_SESSION_ENDED = statement('payload_mark_session_ended', `insert into oidc_payloads (type, id, payload, expires_at) values ('${ENDED_SESSION}', ?, '{}', ?) on conflict (type, id) do nothing`)
+
+/**
+ * Deletes sessions by id (logout outside the provider: sign out everywhere, ending one session,
+ * an administrator), marking each as ended first, like the adapter's destroy; returns how many
+ * sessions were deleted.
+ */
+export async function endSessionRows(conn: Knex, sessionIds: string[], at = Date.now()): Promise<number> {
+  let ended = 0
+  for (let i = 0; i < sessionIds.length; i += 500) {
+    const ids = sessionIds.slice(i, i + 500)
+    await conn('oidc_payloads')
+      .insert(ids.map((id) => ({ type: ENDED_SESSION, id, payload: '{}', expires_at: at + ENDED_SESSION_TTL_MS })))
+      .onConflict(['type', 'id'])
+      .ignore()
+    ended += await conn('oidc_payloads').where({ type: 'Session' }).whereIn('id', ids).delete()
+  }
+  return ended
+}
+
+const sessionUpserts = new Map<string, Statement>()
+
+/**
+ * A session's upsert that writes nothing when its id was ended: the upsert's values, then the id
+ * once more for the check. expires_at is cast so that PostgreSQL types the bare parameter.
+ */
+function sessionUpsertStatement(columns: string[]): Statement {
+  const key = columns.join(',')
+  let s = sessionUpserts.get(key)
+  if (!s) {
+    const updates = columns.filter((c) => c !== 'type' && c !== 'id').map((c) => `${c} = excluded.${c}`)
+    const values = columns.map((c) => (c === 'expires_at' ? 'cast(? as bigint)' : '?')).join(', ')
+    s = statement(
+      `session_upsert_${sessionUpserts.size}`,
+      `insert into oidc_payloads (${columns.join(', ')}) select ${values} where not exists (select 1 from oidc_payloads where type = '${ENDED_SESSION}' and id = ?) on conflict (type, id) do update set ${updates.join(', ')}`,
+    )
+    sessionUpserts.set(key, s)
+  }
+  return s
+}
+
 const CONSUME = statement('payload_consume', 'update oidc_payloads set consumed_at = ? where type = ? and id = ? and consumed_at is null')
 const DESTROY = statement('payload_destroy', 'delete from oidc_payloads where type = ? and id = ?')
 const REVOKE_BY_GRANT = statement('payload_revoke_by_grant', 'delete from oidc_payloads where type = ? and grant_id = ?')

@@ -8,6 +8,7 @@ import type { Knex } from 'knex'
 import type { OidcSession, SessionStore } from '../logout/index.js'
 import type { Transaction } from '../shared/transaction.js'
 import type { Db } from './db.js'
+import { endSessionRows } from './oidc-adapter.js'
 import { cutSessionsOf } from './persons.js'
 
 export function createSessionStore(db: Db): SessionStore {
@@ -36,10 +37,7 @@ export function createSessionStore(db: Db): SessionStore {
     if (sessionIds.length === 0 && grantIds.length === 0) return 0
     const inTransaction = <T>(work: (trx: Knex.Transaction) => Promise<T>) => (tx ? work(tx as Knex.Transaction) : db.transaction(work))
     return inTransaction(async (trx) => {
-      let ended = 0
-      for (let i = 0; i < sessionIds.length; i += 500) {
-        ended += await trx('oidc_payloads').where({ type: 'Session' }).whereIn('id', sessionIds.slice(i, i + 500)).delete()
-      }
+      const ended = await endSessionRows(trx, sessionIds)
       // Every model row of a revoked grant (codes, access and refresh tokens, the Grant itself).
       for (let i = 0; i < grantIds.length; i += 500) {
         await trx('oidc_payloads').whereIn('grant_id', grantIds.slice(i, i + 500)).delete()

@@ -240,6 +240,33 @@ describe('single logout: back-channel logout tokens to every portal a session re
     assert.equal((await silentSignIn(agent, portal)).error, 'login_required')
   })
 
+  it('keeps a logout when a request that loaded the session before it saves it afterwards', async () => {
+    const [portal] = await newPortals('Acheng')
+    const resident = await server.addPerson({ name: '王十二' })
+    const agent = new UserAgent()
+    const sessions = (server.onedoor.provider.Session as unknown as { adapter: { upsert(id: string, payload: unknown, expiresIn: number): Promise<void> } }).adapter
+    const db = server.onedoor.services.db
+    const sessionRow = async () => db('oidc_payloads').where({ type: 'Session', account_id: resident.id }).first()
+    /** What oidc-provider does at the end of a request that loaded the session earlier (another tab, a portal's prompt=none). */
+    const writeBack = async (row: { id: string; payload: string }) => sessions.upsert(row.id, JSON.parse(row.payload), 3600)
+
+    // Logout at a portal (RP-initiated, oidc-provider's end_session).
+    const [signedIn] = await signInEverywhere(agent, [portal], resident)
+    const loaded = await sessionRow()
+    await logoutAt(agent, portal, signedIn.tokens.id_token!)
+    await writeBack(loaded)
+    assert.equal(await sessionRow(), undefined, 'the session is not written back')
+    assert.equal((await silentSignIn(agent, portal)).error, 'login_required')
+
+    // Ending one session (the account centre, an administrator).
+    await signInEverywhere(agent, [portal], resident)
+    const again = await sessionRow()
+    assert.equal((await server.onedoor.logout.endSession(again.uid)).sessionsEnded, 1)
+    await writeBack(again)
+    assert.equal(await sessionRow(), undefined)
+    assert.equal((await silentSignIn(agent, portal)).error, 'login_required')
+  })
+
   it('lets an administrator end one session, telling its portals with its sid, and no other', async () => {
     const [p1, p2] = await newPortals('Mulan', 'Tonghe')
     const officer = await server.addPerson({ name: '孙八' })
