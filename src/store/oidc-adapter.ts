@@ -222,9 +222,8 @@ export function createAdapterClass(deps: AdapterDeps) {
 
     async destroy(id: string): Promise<void> {
       related.clear()
-      // The mark first, so that no moment has the row gone and a write-back still allowed.
-      if (this.name === 'Session') await sql.run(MARK_SESSION_ENDED, [id, now() + ENDED_SESSION_TTL_MS])
-      await sql.run(DESTROY, [this.name, id])
+      if (this.name === 'Session') await sql.run(MARK_SESSION_ENDED, [now() + ENDED_SESSION_TTL_MS, id])
+      else await sql.run(DESTROY, [this.name, id])
     }
 
     async revokeByGrantId(grantId: string): Promise<void> {
@@ -324,27 +323,31 @@ const FIND_BY = {
  * An ended session's id is kept for a while as a row of type ENDED_SESSION. oidc-provider saves a
  * request's session when the request ends, so a request that loaded the session before a logout
  * (another tab's sign-in, a portal's prompt=none) would otherwise write it back after the logout
- * deleted it, and the person would be signed in again. Writing back only happens within one
- * request, so an hour is far longer than needed; the cleanup job removes expired marks.
+ * deleted it, and the person would be signed in again. Ending turns the session's row into the
+ * mark in one statement (no more writes than deleting it), and the session upsert writes nothing
+ * under a marked id. Writing back only happens within one request, so an hour is far longer than
+ * needed; the cleanup job removes expired marks.
  */
 export const ENDED_SESSION = 'EndedSession'
 const ENDED_SESSION_TTL_MS = 60 * 60 * 1000
-const MARK_SESSION_ENDED = statement('payload_mark_session_ended', `insert into oidc_payloads (type, id, payload, expires_at) values ('${ENDED_SESSION}', ?, '{}', ?) on conflict (type, id) do nothing`)
+/** A session's row made its mark (endSessionRows does the same through knex). */
+const MARK_SESSION_ENDED = statement(
+  'payload_mark_session_ended',
+  `update oidc_payloads set type = '${ENDED_SESSION}', payload = '{}', grant_id = null, uid = null, account_id = null, expires_at = ? where type = 'Session' and id = ?`,
+)
 
 /**
- * Deletes sessions by id (logout outside the provider: sign out everywhere, ending one session,
- * an administrator), marking each as ended first, like the adapter's destroy; returns how many
- * sessions were deleted.
+ * Ends sessions by id (logout outside the provider: sign out everywhere, ending one session, an
+ * administrator) the way the adapter's destroy does; returns how many sessions there were.
  */
 export async function endSessionRows(conn: Knex, sessionIds: string[], at = Date.now()): Promise<number> {
   let ended = 0
   for (let i = 0; i < sessionIds.length; i += 500) {
     const ids = sessionIds.slice(i, i + 500)
-    await conn('oidc_payloads')
-      .insert(ids.map((id) => ({ type: ENDED_SESSION, id, payload: '{}', expires_at: at + ENDED_SESSION_TTL_MS })))
-      .onConflict(['type', 'id'])
-      .ignore()
-    ended += await conn('oidc_payloads').where({ type: 'Session' }).whereIn('id', ids).delete()
+    ended += await conn('oidc_payloads')
+      .where({ type: 'Session' })
+      .whereIn('id', ids)
+      .update({ type: ENDED_SESSION, payload: '{}', grant_id: null, uid: null, account_id: null, expires_at: at + ENDED_SESSION_TTL_MS })
   }
   return ended
 }
