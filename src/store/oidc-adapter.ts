@@ -177,7 +177,7 @@ export function createAdapterClass(deps: AdapterDeps) {
         expires_at: expiresIn ? now() + expiresIn * 1000 : null,
       }
       related.clear()
-      // A session is never written back under an id that was ended (see endedSessionStatement).
+      // A session is never written back under an id that was ended (see ENDED_SESSION).
       if (this.name === 'Session') await sql.run(sessionUpsertStatement(Object.keys(row)), [...Object.values(row), id])
       else if (sql.isPg) await upsertGrouped(Object.keys(row), Object.values(row))
       else await sql.run(upsertStatement(Object.keys(row)), Object.values(row))
@@ -323,7 +323,7 @@ const FIND_BY = {
  * An ended session's id is kept for a while as a row of type ENDED_SESSION. oidc-provider saves a
  * request's session when the request ends, so a request that loaded the session before a logout
  * (another tab's sign-in, a portal's prompt=none) would otherwise write it back after the logout
- * deleted it, and the person would be signed in again. Ending turns the session's row into the
+ * ended it, and the person would be signed in again. Ending turns the session's row into the
  * mark in one statement (no more writes than deleting it), and the session upsert writes nothing
  * under a marked id. Writing back only happens within one request, so an hour is far longer than
  * needed; the cleanup job removes expired marks.
