@@ -10,7 +10,7 @@ export interface EndEverythingDeps {
   listGrants(accountId: string): Promise<unknown[]>
   revokeAllGrants(accountId: string): Promise<unknown[]>
   deleteSessions(accountId: string): Promise<number>
-  /** Records the cut that refuses whatever a request in flight writes back (shared/sessions-cutoff.ts). */
+  /** Records the cut that refuses whatever a request in flight writes back (shared/sessions-cutoff.ts); done by the fan-out when wired. */
   cutSessions(accountId: string): Promise<void>
   /** The federation's fan-out: ends the sessions and notifies the portals. */
   signOutEverywhere?: (accountId: string) => Promise<{ sessionsEnded: number }>
@@ -18,7 +18,8 @@ export interface EndEverythingDeps {
 
 export function createEndEverything(deps: EndEverythingDeps) {
   return async function endEverything(personId: string): Promise<{ sessionsEnded: number; grantsRevoked: number }> {
-    await deps.cutSessions(personId)
+    // The fan-out records the cut itself, before it reads the sessions.
+    if (!deps.signOutEverywhere) await deps.cutSessions(personId)
     const grantsRevoked = (await deps.listGrants(personId)).length
     const notified = deps.signOutEverywhere ? (await deps.signOutEverywhere(personId)).sessionsEnded : 0
     await deps.revokeAllGrants(personId)

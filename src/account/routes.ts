@@ -10,7 +10,7 @@ import { bodyParser } from '@koa/bodyparser'
 import Router from '@koa/router'
 import type { Context } from 'koa'
 import { formFields as readFormFields } from '../http/form.js'
-import { PASSWORD_POLICIES, type Persons, type SelfService } from '../accounts/index.js'
+import { PASSWORD_POLICIES, type Person, type Persons, type SelfService } from '../accounts/index.js'
 import type { Renderer } from '../http/render.js'
 import type { AppError } from '../shared/errors.js'
 import type { GrantRecord, SessionRecord } from '../store/account-sessions.js'
@@ -19,7 +19,7 @@ import { ACCOUNT_CENTRE_CLIENT_ID } from './first-party-client.js'
 import type { AccountSession, createSignIn } from './sign-in.js'
 import { safeReturnTo, SESSION_COOKIE } from './sign-in.js'
 import type { CookieCodec } from './session-cookie.js'
-import { endedBySignOut } from '../shared/sessions-cutoff.js'
+import { isCutOff } from '../shared/sessions-cutoff.js'
 
 export interface AccountCentreDeps {
   persons: Persons
@@ -225,8 +225,10 @@ export function accountCentreRoutes(deps: AccountCentreDeps, extensions: Account
   async function requireAccountSession(ctx: Context): Promise<AccountSession | undefined> {
     const session = deps.cookies.read<AccountSession>(ctx, SESSION_COOKIE)
     if (session && typeof session.personId === 'string' && /^[0-9a-z]+$/.test(session.personId)) {
-      if (await stillSignedIn(session)) {
+      const person = await stillSignedIn(session)
+      if (person) {
         ctx.state.accountSession = session
+        ctx.state.accountPerson = person
         return session
       }
     }
@@ -253,10 +255,11 @@ export function accountCentreRoutes(deps: AccountCentreDeps, extensions: Account
     return s.loginTs === session.loginTs && ACCOUNT_CENTRE_CLIENT_ID in s.authorizations
   }
 
-  async function stillSignedIn(session: AccountSession): Promise<boolean> {
+  /** The person, while the OneDoor session this account-centre session came from lives; else undefined. */
+  async function stillSignedIn(session: AccountSession): Promise<Person | undefined> {
     const person = await deps.persons.findPerson(session.personId)
-    if (!person || endedBySignOut(person.sessionsNotBefore, session.loginTs)) return false
-    return (await deps.sessions.listSessions(session.personId)).some((s) => isThisSession(s, session))
+    if (!person || isCutOff(person.sessionsNotBefore, session.loginTs)) return undefined
+    return (await deps.sessions.listSessions(session.personId)).some((s) => isThisSession(s, session)) ? person : undefined
   }
 
   function checkCsrf(ctx: Context, session: AccountSession): boolean {
@@ -289,9 +292,9 @@ export function accountCentreRoutes(deps: AccountCentreDeps, extensions: Account
   }
 
   async function renderSecurity(ctx: Context, session: AccountSession, extra: { problems?: AppError[]; notice?: string; noticeValues?: Record<string, unknown> }) {
-    const [found, person] = await Promise.all([deps.sessions.listSessions(session.personId), deps.persons.findPerson(session.personId)])
+    const person = ctx.state.accountPerson as Person | undefined
     // Not one a sign-out everywhere cut that a request in flight wrote back.
-    const sessions = found.filter((s) => !endedBySignOut(person?.sessionsNotBefore, s.loginTs))
+    const sessions = (await deps.sessions.listSessions(session.personId)).filter((s) => !isCutOff(person?.sessionsNotBefore, s.loginTs))
     const rows = await Promise.all(
       sessions.map(async (s) => ({
         uid: s.uid,

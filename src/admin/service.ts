@@ -11,6 +11,7 @@ import type { Config } from '../config/index.js'
 import type { Jwk } from '../keys/index.js'
 import { buildClientMetadata, validateClientMetadata } from '../oidc/index.js'
 import { blindIndex, open, seal } from '../shared/crypto.js'
+import { isCutOff } from '../shared/sessions-cutoff.js'
 import type { AppError } from '../shared/errors.js'
 import { newId } from '../shared/ids.js'
 import type { Transaction } from '../shared/transaction.js'
@@ -148,10 +149,8 @@ export function createAdministration(deps: AdministrationDeps) {
    * sessions were ended, the account disabled or the password changed at or after that second.
    */
   async function tokenRevoked(personId: string, issuedAtSeconds: number | undefined): Promise<boolean> {
-    const notBefore = await store.tokensNotBefore(personId)
-    if (notBefore === null) return false
     // iat has one-second resolution: a token from the same second as the cut is refused too.
-    return issuedAtSeconds === undefined || issuedAtSeconds <= Math.floor(notBefore / 1000)
+    return isCutOff(await store.tokensNotBefore(personId), issuedAtSeconds)
   }
 
   /** The administrator signs out of the console: that session ends and so do their admin-API tokens. */

@@ -4,7 +4,7 @@
  * (so no portal can get a new token from them), then the portals they reached are notified.
  */
 import type { Transaction } from '../shared/transaction.js'
-import { endedBySignOut } from '../shared/sessions-cutoff.js'
+import { isCutOff } from '../shared/sessions-cutoff.js'
 import { LogoutError } from './errors.js'
 import type { FanOutReport, LogoutFanOut } from './fan-out.js'
 import type { LogoutTarget, OidcSession, SessionStore } from './types.js'
@@ -71,7 +71,7 @@ export function createEndSessions(deps: EndSessionsDeps) {
   /** The person's live sessions, by public uid, with the portals each reached (not those a sign-out everywhere cut). */
   async function listSessions(accountId: string): Promise<SessionSummary[]> {
     const [found, notBefore] = await Promise.all([deps.sessions.findByAccount(accountId, now()), deps.sessions.sessionsNotBefore(accountId)])
-    const sessions = found.filter((s) => !endedBySignOut(notBefore, s.loginAt === undefined ? undefined : Math.floor(s.loginAt / 1000)))
+    const sessions = found.filter((s) => !isCutOff(notBefore, s.loginAt === undefined ? undefined : Math.floor(s.loginAt / 1000)))
     return sessions.map((s) => ({
       uid: s.uid,
       ...(s.loginAt !== undefined ? { loginAt: s.loginAt } : {}),

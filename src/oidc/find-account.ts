@@ -1,6 +1,6 @@
 import type { FindAccount } from 'oidc-provider'
 import type { Persons } from '../accounts/index.js'
-import { endedBySignOut } from '../shared/sessions-cutoff.js'
+import { isCutOff } from '../shared/sessions-cutoff.js'
 
 /** Claims for a person; which of them reach a client is decided by the granted scopes. */
 export function createFindAccount(persons: Persons): FindAccount {
@@ -38,7 +38,7 @@ type TokenLike = { kind?: string; authTime?: number; iat?: number; expiresWithSe
 function cutBySignOut(notBeforeMs: number, token: unknown): boolean {
   const t = token as TokenLike | undefined
   if (!t) return false
-  if (t.kind === 'AuthorizationCode') return endedBySignOut(notBeforeMs, t.authTime)
-  if ((t.kind === 'RefreshToken' || t.kind === 'AccessToken') && t.expiresWithSession) return endedBySignOut(notBeforeMs, t.kind === 'RefreshToken' ? t.authTime : t.iat)
+  if (t.kind === 'AuthorizationCode') return isCutOff(notBeforeMs, t.authTime)
+  if ((t.kind === 'RefreshToken' || t.kind === 'AccessToken') && t.expiresWithSession) return isCutOff(notBeforeMs, t.kind === 'RefreshToken' ? t.authTime : t.iat)
   return false
 }

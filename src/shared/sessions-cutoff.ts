@@ -10,8 +10,11 @@
  * signs in again, rather than an in-flight one from just before slipping through.
  */
 
-/** Whether something authenticated at `authTimeSeconds` was cut off by `notBeforeMs` (null: never cut). */
-export function endedBySignOut(notBeforeMs: number | null | undefined, authTimeSeconds: number | undefined): boolean {
+/**
+ * Whether something authenticated or issued at `authTimeSeconds` was cut off by `notBeforeMs`
+ * (null: never cut). The administrators' API tokens are cut by the same rule (admin/service.ts).
+ */
+export function isCutOff(notBeforeMs: number | null | undefined, authTimeSeconds: number | undefined): boolean {
   if (notBeforeMs == null) return false
   return authTimeSeconds === undefined || authTimeSeconds <= Math.floor(notBeforeMs / 1000)
 }

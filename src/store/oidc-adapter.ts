@@ -10,7 +10,7 @@ import { createFastSql, statement, type Statement } from './fast-sql.js'
 import { ACTING_GRANT_COLUMNS } from './enterprises.js'
 import { PERSON_COLUMNS } from './persons.js'
 import { readAlong } from './read-along.js'
-import { endedBySignOut } from '../shared/sessions-cutoff.js'
+import { isCutOff } from '../shared/sessions-cutoff.js'
 
 type Payload = Record<string, unknown> & { grantId?: string; userCode?: string; uid?: string; consumed?: unknown }
 
@@ -259,7 +259,7 @@ export function createAdapterClass(deps: AdapterDeps) {
     const payload = payloadOf(row)
     if (!payload || !row) return payload
     if (row.p_disabled_at != null) return undefined
-    if (row.p_sessions_not_before != null && endedBySignOut(Number(row.p_sessions_not_before), payload.loginTs as number | undefined)) return undefined
+    if (row.p_sessions_not_before != null && isCutOff(Number(row.p_sessions_not_before), payload.loginTs as number | undefined)) return undefined
     return payload
   }
 }

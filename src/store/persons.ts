@@ -58,7 +58,7 @@ export type PersonStore = ReturnType<typeof createPersonStore>
 export function createPersonStore(db: Db) {
   const sql = createFastSql(db)
   const along = readAlong(db)
-  return { insert, findById, findByIdReadWith, findByIdNumberIndex, findByPhone, updatePasswordHash, cutSessions, markPhoneVerified, close, findClosure }
+  return { insert, findById, findByIdReadWith, findByIdNumberIndex, findByPhone, updatePasswordHash, markPhoneVerified, close, findClosure }
 
   /** Returns false when the ID number or phone is taken (unique constraint). */
   async function insert(row: PersonRow): Promise<boolean> {
@@ -91,11 +91,6 @@ export function createPersonStore(db: Db) {
   async function updatePasswordHash(id: string, passwordHash: string, change?: { at: number; policy: string }, tx?: Transaction): Promise<void> {
     const conn = (tx as Knex | undefined) ?? db
     await conn('persons').where({ id }).update({ password_hash: passwordHash, updated_at: change?.at ?? Date.now(), ...(change ? { password_changed_at: change.at, password_policy: change.policy } : {}) })
-  }
-
-  /** Sessions and tokens the person authenticated up to `at` stop working (sign out everywhere; never moved back). */
-  async function cutSessions(id: string, at: number, tx?: Transaction): Promise<void> {
-    await cutSessionsOf((tx as Knex | undefined) ?? db, id, at)
   }
 
   async function markPhoneVerified(id: string, at: number): Promise<void> {
