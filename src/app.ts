@@ -16,8 +16,9 @@ import { healthRoutes } from './http/health.js'
 import { createLogger } from './http/logger.js'
 import { createRenderer, VIEWS_DIR } from './http/render.js'
 import { requestContext } from './http/request-id.js'
+import { mountRouter } from './http/mount-router.js'
 import { providerApiDoor } from './http/provider-api.js'
-import { securityHeaderList, securityHeaders } from './http/security.js'
+import { apiSecurityHeaderList, securityHeaderList, securityHeaders } from './http/security.js'
 import { createKeySet } from './keys/index.js'
 import { createDivisions, type FederationDeps } from './federation/index.js'
 import { createClientValidator, createPortalOf, prepareClient } from './oidc/index.js'
@@ -200,8 +201,7 @@ export async function createOneDoor(config: Config, options: OneDoorOptions = {}
     prompts: assuranceFlow.prompts,
     extend: assuranceFlow.extendInteractions,
   })
-  app.use(interactions.routes())
-  app.use(interactions.allowedMethods())
+  mountRouter(app, interactions)
   // Identity (issue 3): registration, SMS sign-in, password reset, privacy notice, account centre.
   const endOneSession = (personId: string, uid: string) =>
     logout.endSession(uid, { accountId: personId }).then(
@@ -213,15 +213,9 @@ export async function createOneDoor(config: Config, options: OneDoorOptions = {}
     )
   const identity = createIdentityPages(config, services, { logger, renderer, portalOf, provider: () => host.provider, signOutEverywhere: (id) => logout.signOutEverywhere(id), endSession: endOneSession, accountExtensions: [...assuranceFlow.accountExtensions, ...(options.accountExtensions ?? [])], accountClosureHooks: [services.forgetPerson], accountExportSections: [services.describePerson] })
   await identity.ready()
-  for (const router of identity.routers) {
-    app.use(router.routes())
-    app.use(router.allowedMethods())
-  }
+  for (const router of identity.routers) mountRouter(app, router)
   await admin.ready()
-  for (const router of admin.routers) {
-    app.use(router.routes())
-    app.use(router.allowedMethods())
-  }
+  for (const router of admin.routers) mountRouter(app, router)
   app.use((ctx) => host.handle(ctx))
 
   const timers = [
@@ -259,7 +253,7 @@ export async function createOneDoor(config: Config, options: OneDoorOptions = {}
       const serveProviderApi = providerApiDoor({
         paths: new Set(['token', 'introspection', 'revocation', 'userinfo', 'jwks'].map((route) => host.provider.pathFor(route))),
         logger,
-        securityHeaders: securityHeaderPairs,
+        securityHeaders: apiSecurityHeaderList({ https: config.issuer.startsWith('https://') }),
         isDraining: () => shuttingDown,
         handle: (req, res) => host.handleRequest(req, res),
       })

@@ -39,7 +39,8 @@ describe('provider back-end calls', () => {
 
   function assertSecurityHeaders(response: Response): void {
     const csp = response.headers.get('content-security-policy') ?? ''
-    assert.match(csp, /default-src 'self'/)
+    // JSON and JWT answers, never a page: nothing may load or run (src/http/security.ts).
+    assert.match(csp, /default-src 'none'/)
     assert.match(csp, /frame-ancestors 'none'/)
     assert.equal(response.headers.get('referrer-policy'), 'no-referrer')
     assert.equal(response.headers.get('x-frame-options'), 'DENY')
