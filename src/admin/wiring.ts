@@ -62,13 +62,33 @@ export function createAdminWiring(deps: AdminWiringDeps) {
 
   /** Provider and sign-in events: written in the background, a failure logged (never thrown into the flow). */
   function sink(event: AuditEvent): void {
-    const write = (async () => {
-      const clientId = event.actor.clientId ?? (event.target?.type === 'client' ? event.target.id : null)
-      const divisionCode = event.divisionCode ?? (clientId ? await divisionOfClient(clientId) : null)
-      await audit.record({ ...event, divisionCode })
-    })().catch((err) => deps.logger.error({ err, type: event.type }, 'could not record audit event'))
+    let started: Promise<unknown>
+    try {
+      started = recordWithDivision(event)
+    } catch (err) {
+      // Never thrown into the provider's event emitter: logged below like a failed write.
+      started = Promise.reject(err)
+    }
+    const write = started.then(
+      () => undefined,
+      (err) => deps.logger.error({ err, type: event.type }, 'could not record audit event'),
+    )
     pendingWrites.add(write)
     void write.finally(() => pendingWrites.delete(write))
+  }
+
+  /**
+   * The record carries the division of its portal, so that division's administrators see it.
+   * Every token grant passes here: a division already known is used as it is, without a promise
+   * for the look-up.
+   */
+  function recordWithDivision(event: AuditEvent): Promise<unknown> {
+    if (event.divisionCode != null) return audit.record(event)
+    const clientId = event.actor.clientId ?? (event.target?.type === 'client' ? event.target.id : null)
+    if (!clientId) return audit.record({ ...event, divisionCode: null })
+    const known = divisionOfClient.known(clientId)
+    if (known !== undefined) return audit.record({ ...event, divisionCode: known })
+    return divisionOfClient(clientId).then((divisionCode) => audit.record({ ...event, divisionCode }))
   }
 
   return {
@@ -126,11 +146,17 @@ export function createAdminWiring(deps: AdminWiringDeps) {
 /** clientId → division code, cached briefly (sign-in bursts name the same few clients). */
 function clientDivisionCache(store: AdminStore) {
   const cache = new Map<string, { at: number; value: string | null }>()
-  return async (clientId: string): Promise<string | null> => {
+  /** The division remembered for the client in the last minute, or undefined. */
+  const known = (clientId: string): string | null | undefined => {
     const hit = cache.get(clientId)
-    if (hit && Date.now() - hit.at < 60_000) return hit.value
+    return hit && Date.now() - hit.at < 60_000 ? hit.value : undefined
+  }
+  const lookUp = async (clientId: string): Promise<string | null> => {
+    const hit = known(clientId)
+    if (hit !== undefined) return hit
     const value = (await store.findClient(clientId))?.divisionCode ?? null
     cache.set(clientId, { at: Date.now(), value })
     return value
   }
+  return Object.assign(lookUp, { known })
 }

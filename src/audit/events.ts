@@ -55,8 +55,10 @@ export const AUDIT_EVENT_TYPES = [
 
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number]
 
+const KNOWN_TYPES: ReadonlySet<string> = new Set(AUDIT_EVENT_TYPES)
+
 export function isAuditEventType(value: string): value is AuditEventType {
-  return (AUDIT_EVENT_TYPES as readonly string[]).includes(value)
+  return KNOWN_TYPES.has(value)
 }
 
 export type ActorType = 'person' | 'admin' | 'client' | 'system' | 'anonymous'

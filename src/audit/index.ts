@@ -66,8 +66,12 @@ export function createAudit(deps: AuditDeps) {
         errorCode: event.errorCode ?? null,
         details: JSON.stringify(maskDetails(event.details ?? {})),
         prevHash,
-      } as const
-      return { ...fields, hash: recordHash(fields) }
+        hash: '',
+      }
+      // Filled in place (recordHash reads the fields it names, never `hash`): this object is
+      // the record all the way to its row, with no copy per step.
+      fields.hash = recordHash(fields)
+      return fields
     }, trx)
   }
 

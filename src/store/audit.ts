@@ -172,7 +172,7 @@ export function createAuditStore(db: Db) {
     const [archived] = current ? [] : session.rows(LAST_ARCHIVE, [])
     const start = current ? { seq: Number(current.seq), hash: String(current.hash) } : archived ? { seq: Number(archived.through_seq), hash: String(archived.last_hash) } : GENESIS
     const records = chain(start, builds)
-    for (const row of records.map(toRow)) session.run(INSERT_ONE, ROW_COLUMNS.map((c) => row[c]))
+    for (const record of records) session.run(INSERT_ONE, rowValues(record))
     const last = records[records.length - 1]
     session.run(current ? UPDATE_HEAD : INSERT_HEAD, [last.seq, last.hash])
     return records
@@ -267,13 +267,16 @@ export function createAuditStore(db: Db) {
 
 const GENESIS: AuditAnchor = { seq: 0, hash: '0'.repeat(64) }
 
-/** Links `builds` after `start`: each gets the previous hash and the next seq. */
+/**
+ * Links `builds` after `start`: each gets the previous hash and the next seq. A build returns a
+ * new object on every call (a batch that is tried again builds again), so the seq is set on it.
+ */
 function chain(start: AuditAnchor, builds: Build[]): AuditRecord[] {
   let prev = start
   return builds.map((build) => {
-    const fields = build(prev.hash)
-    const record = { ...fields, seq: prev.seq + 1 }
-    prev = { seq: record.seq, hash: fields.hash }
+    const record = build(prev.hash) as AuditRecord
+    record.seq = prev.seq + 1
+    prev = record
     return record
   })
 }
@@ -294,6 +297,11 @@ const PG_APPEND_IF_HEAD = statement(
    select ${ROW_COLUMNS.join(', ')} from json_to_recordset(?::json) as r(${ROW_COLUMNS.map((c) => `${c} ${BIGINT_COLUMNS.has(c) ? 'bigint' : 'text'}`).join(', ')})
    where exists (select 1 from moved)`,
 )
+
+/** A record's values in ROW_COLUMNS order (SQLite's insert binds them by position). */
+function rowValues(r: AuditRecord): unknown[] {
+  return [r.seq, r.id, r.at, r.type, r.actorType, r.actorId, r.clientId, r.ip, r.userAgent, r.divisionCode, r.targetType, r.targetId, r.result, r.errorCode, r.details, r.prevHash, r.hash]
+}
 
 function toRow(r: AuditRecord) {
   return {
