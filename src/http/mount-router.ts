@@ -12,7 +12,9 @@ import type Router from '@koa/router'
 import type Koa from 'koa'
 
 export function mountRouter(app: Koa, router: Router): void {
-  const segments = firstSegments(router)
+  // The router's own matching is case-insensitive unless it was made `sensitive`.
+  const fold = !(router.opts as { sensitive?: boolean }).sensitive
+  const segments = firstSegments(router, fold)
   const routes = router.routes()
   const allowedMethods = router.allowedMethods()
   if (!segments) {
@@ -20,9 +22,10 @@ export function mountRouter(app: Koa, router: Router): void {
     app.use(allowedMethods)
     return
   }
-  // The router's own matching is case-insensitive unless it was made `sensitive`.
-  const fold = !(router.opts as { sensitive?: boolean }).sensitive
-  const owns = (path: string) => segments.has(firstSegment(fold ? path.toLowerCase() : path))
+  const owns = (path: string) => {
+    const segment = firstSegment(path)
+    return segments.has(fold ? segment.toLowerCase() : segment)
+  }
   app.use((ctx, next) => (owns(ctx.path) ? routes(ctx as never, next) : next()))
   app.use((ctx, next) => (owns(ctx.path) ? allowedMethods(ctx as never, next) : next()))
 }
@@ -43,8 +46,7 @@ const FIXED_FIRST_SEGMENT = /^(\/[A-Za-z0-9_.~-]+)(?:$|\/|\(\?:\\\/\|\$\)$)/
  * The first segments of every route's path, or undefined when a route's first segment is not a
  * fixed word (a parameter, a wildcard, a regular expression): such a router is mounted as it is.
  */
-function firstSegments(router: Router): Set<string> | undefined {
-  const fold = !(router.opts as { sensitive?: boolean }).sensitive
+function firstSegments(router: Router, fold: boolean): Set<string> | undefined {
   const segments = new Set<string>()
   for (const layer of router.stack) {
     const path: unknown = layer.path
