@@ -149,7 +149,7 @@ export function createAdapterClass(deps: AdapterDeps) {
     const types = new Set([type])
     const rows = new Promise<void>((resolve) => queueMicrotask(resolve)).then(() => {
       tokenFinds.delete(id)
-      if (types.size > 1) return sql.isPg ? findAnyTokenWithRelated(id) : sql.rows(FIND_ANY_TOKEN, [id])
+      if (types.size > 1) return sql.isPg ? findAnyTokenWithRelated(id) : sql.rows(FIND_ANY_TOKEN, [...TOKEN_TYPES].map(() => id))
       if (sql.isPg && WITH_RELATED.has(type)) return findWithRelated(type, id)
       return sql.rows(FIND_BY.id, [type, id]).then((found) => found.map((row) => ({ ...row, type })))
     })
@@ -309,10 +309,15 @@ const FIND_TOKEN_WITH_RELATED = statement(
    ${JOIN_GRANT_AND_SESSION}
    where t.id = ? and t.type in (${[...TOKEN_TYPES].map((t) => `'${t}'`).join(', ')})`,
 )
-/** SQLite: a token presented without its type, in every token model at once (three probes of the primary key). */
+/**
+ * SQLite: a token presented without its type, in every token model at once: one probe of the
+ * primary key per model (the id is bound once per probe). Written as `id = ? and type in (…)`,
+ * SQLite built the IN list anew on every run: 21 µs per introspection in the server against 13 µs
+ * for the three probes, and a whole introspection cost 9 % more CPU (alternating old/new runs).
+ */
 const FIND_ANY_TOKEN = statement(
   'payload_any_token',
-  `select type, payload, expires_at, consumed_at from oidc_payloads where id = ? and type in (${[...TOKEN_TYPES].map((t) => `'${t}'`).join(', ')})`,
+  [...TOKEN_TYPES].map((t) => `select type, payload, expires_at, consumed_at from oidc_payloads where type = '${t}' and id = ?`).join(' union all '),
 )
 const FIND_BY = {
   id: statement('payload_by_id', `${SELECT} id = ? limit 1`),
