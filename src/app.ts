@@ -170,7 +170,8 @@ export async function createOneDoor(config: Config, options: OneDoorOptions = {}
     if (shuttingDown) ctx.set('connection', 'close')
     await next()
   })
-  const securityHeaderPairs = securityHeaderList({ https: config.issuer.startsWith('https://') })
+  const servedOverHttps = config.issuer.startsWith('https://')
+  const securityHeaderPairs = securityHeaderList({ https: servedOverHttps })
   app.use(securityHeaders(securityHeaderPairs))
   // A database outage answers 503 temporarily_unavailable, not 500 (issue 6, drill 1).
   app.use(errorHandler(renderer, { isUnavailable: isConnectionError }))
@@ -253,7 +254,7 @@ export async function createOneDoor(config: Config, options: OneDoorOptions = {}
       const serveProviderApi = providerApiDoor({
         paths: new Set(['token', 'introspection', 'revocation', 'userinfo', 'jwks'].map((route) => host.provider.pathFor(route))),
         logger,
-        securityHeaders: apiSecurityHeaderList({ https: config.issuer.startsWith('https://') }),
+        securityHeaders: apiSecurityHeaderList({ https: servedOverHttps }),
         isDraining: () => shuttingDown,
         handle: (req, res) => host.handleRequest(req, res),
       })
