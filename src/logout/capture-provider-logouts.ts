@@ -14,6 +14,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
 import type Provider from 'oidc-provider'
 import type { Client } from 'oidc-provider'
+import type { Context } from 'koa'
 import type { FanOutReport } from './fan-out.js'
 import type { LogoutReason, LogoutTarget } from './types.js'
 
@@ -26,10 +27,12 @@ export function captureProviderLogouts(provider: Provider, startBatch: (reason: 
   const requests = new AsyncLocalStorage<{ batch?: Batch }>()
   const confirmPath = provider.pathFor('end_session_confirm')
 
-  provider.use(async (ctx, next) => {
-    // Only the confirmation runs end_session's sending; every other request (the token endpoint's
-    // above all) skips the async context, which each of its promises would otherwise carry.
-    if (ctx.method !== 'POST' || ctx.path !== confirmPath) return next()
+  // Only the confirmation runs end_session's sending; every other request (the token endpoint's
+  // above all) is handed on as it is: no async context, which each of its promises would
+  // otherwise carry, and no async layer of this middleware's own.
+  provider.use((ctx, next) => (ctx.method === 'POST' && ctx.path === confirmPath ? confirmWithBatch(ctx, next) : next()))
+
+  async function confirmWithBatch(ctx: Context, next: () => Promise<unknown>): Promise<void> {
     await prefetchClients(provider, ctx)
     const request: { batch?: Batch } = {}
     try {
@@ -38,7 +41,7 @@ export function captureProviderLogouts(provider: Provider, startBatch: (reason: 
       // Tokens already sent are queued and recorded even if end_session failed after naming them.
       if (request.batch) await request.batch.finish()
     }
-  })
+  }
 
   const prototype = provider.Client.prototype as unknown as { backchannelLogout: (sub: string, sid?: string) => Promise<void> }
   prototype.backchannelLogout = async function startBackchannelLogout(this: Client, sub: string, sid?: string) {

@@ -67,41 +67,52 @@ export async function createProviderHost(deps: ProviderHostDeps) {
     provider.proxy = deps.config.trustProxy
     orderTokenIdsByTime(provider)
     if (deps.findClientMetadata) memoiseClientLookups(provider, deps.findClientMetadata)
-    provider.use(answerUnknownRoutes(deps.pages.renderError))
-    if (deps.isUnavailable) answerUnavailable(provider, deps.isUnavailable, deps.pages.renderError)
+    reviseProviderAnswers(provider, deps.pages.renderError, deps.isUnavailable)
     deps.attachEvents(provider)
     return provider
   }
 }
 
 /**
+ * OneDoor's corrections to the provider's own answers, made once it has answered. One
+ * middleware for all of them: every token request passes each provider middleware, and each
+ * one is another async layer around it.
+ */
+function reviseProviderAnswers(provider: Provider, renderError: RenderError, isUnavailable?: (err: unknown) => boolean): void {
+  const unavailable = isUnavailable ? watchForUnavailable(provider, isUnavailable) : undefined
+  provider.use(async (ctx: KoaContextWithOIDC, next: () => Promise<void>) => {
+    await next()
+    if (unavailable?.has(ctx)) await answerUnavailable(ctx, renderError)
+    if (ctx.status === 404 && ctx.body === undefined) await answerNotFound(ctx, renderError)
+  })
+}
+
+type RenderError = ConfigurationDeps['pages']['renderError']
+
+/**
  * Paths no provider route matches get OneDoor's 404 (an error page for browsers, the OAuth
  * error shape for API callers) instead of koa's bare "Not Found" text.
  */
-function answerUnknownRoutes(renderError: ConfigurationDeps['pages']['renderError']) {
-  return async (ctx: KoaContextWithOIDC, next: () => Promise<void>): Promise<void> => {
-    await next()
-    if (ctx.status !== 404 || ctx.body !== undefined) return
-    const out = { error: 'not_found', error_description: 'The requested resource does not exist.' }
-    ctx.set('cache-control', 'no-store')
-    if (ctx.accepts('json', 'html') === 'html') await renderError(ctx, out, new errors.OIDCProviderError(404, 'not_found'))
-    else ctx.body = out
-    ctx.status = 404
-  }
+async function answerNotFound(ctx: KoaContextWithOIDC, renderError: RenderError): Promise<void> {
+  const out = { error: 'not_found', error_description: 'The requested resource does not exist.' }
+  ctx.set('cache-control', 'no-store')
+  if (ctx.accepts('json', 'html') === 'html') await renderError(ctx, out, new errors.OIDCProviderError(404, 'not_found'))
+  else ctx.body = out
+  ctx.status = 404
 }
 
 /**
  * A database outage inside a provider route (the token endpoint's adapter calls, findAccount)
  * is caught by that route's own error handler and rendered as 500 server_error before any
- * provider middleware sees it; only the server_error event carries the cause. Requests whose
- * cause was the database being away are answered 503 temporarily_unavailable with Retry-After
- * instead, like OneDoor's own routes, so clients and load balancers retry (issue 6, drill 1).
- * At the authorization endpoint (and its resume), once the client and its redirect_uri are
- * validated, the answer goes back to the client, as RFC 6749 §4.1.2.1 wants and as
- * `temporarily_unavailable` exists for: the portal learns why and can offer a retry, instead of
- * the person being left on OneDoor's error page.
+ * provider middleware sees it; only the server_error event carries the cause, so the requests
+ * it names are remembered here. Those are answered 503 temporarily_unavailable with
+ * Retry-After instead (answerUnavailable), like OneDoor's own routes, so clients and load
+ * balancers retry (issue 6, drill 1). At the authorization endpoint (and its resume), once the
+ * client and its redirect_uri are validated, the answer goes back to the client, as RFC 6749
+ * §4.1.2.1 wants and as `temporarily_unavailable` exists for: the portal learns why and can
+ * offer a retry, instead of the person being left on OneDoor's error page.
  */
-function answerUnavailable(provider: Provider, isUnavailable: (err: unknown) => boolean, renderError: ConfigurationDeps['pages']['renderError']): void {
+function watchForUnavailable(provider: Provider, isUnavailable: (err: unknown) => boolean): WeakSet<object> {
   const unavailable = new WeakSet<object>()
   provider.on('server_error', (ctx: KoaContextWithOIDC, err: unknown) => {
     if (!isUnavailable(err)) return
@@ -113,15 +124,16 @@ function answerUnavailable(provider: Provider, isUnavailable: (err: unknown) => 
     const route = ctx.oidc?.route
     if ((route === 'authorization' || route === 'resume') && typeof err === 'object' && err !== null) Object.assign(err, { allow_redirect: true })
   })
-  provider.use(async (ctx: KoaContextWithOIDC, next: () => Promise<void>) => {
-    await next()
-    if (!unavailable.has(ctx) || reviseRedirectedError(ctx) || ctx.status !== 500) return
-    const out = { error: 'temporarily_unavailable', error_description: UNAVAILABLE_DESCRIPTION }
-    ctx.set('retry-after', String(RETRY_AFTER_SECONDS))
-    if (ctx.accepts('json', 'html') === 'html') await renderError(ctx, out, new errors.OIDCProviderError(503, out.error))
-    else ctx.body = out
-    ctx.status = 503
-  })
+  return unavailable
+}
+
+async function answerUnavailable(ctx: KoaContextWithOIDC, renderError: RenderError): Promise<void> {
+  if (reviseRedirectedError(ctx) || ctx.status !== 500) return
+  const out = { error: 'temporarily_unavailable', error_description: UNAVAILABLE_DESCRIPTION }
+  ctx.set('retry-after', String(RETRY_AFTER_SECONDS))
+  if (ctx.accepts('json', 'html') === 'html') await renderError(ctx, out, new errors.OIDCProviderError(503, out.error))
+  else ctx.body = out
+  ctx.status = 503
 }
 
 const SERVER_ERROR_INPUT = /<input type="hidden" name="error" value="server_error"\/>/
