@@ -44,9 +44,13 @@ export function createAudit(deps: AuditDeps) {
   const retentionDays = Math.max(deps.retentionDays, 180)
   return { record, verify, query, countByType: deps.store.countByType, exportCsv, archive, retentionDays }
 
-  /** Appends `event`; pass the transaction of the change it describes. */
-  async function record(event: AuditEvent, trx?: Knex.Transaction): Promise<AuditRecord> {
-    if (!isAuditEventType(event.type)) throw AuditError.UNKNOWN_EVENT({ type: event.type })
+  /**
+   * Appends `event`; pass the transaction of the change it describes. Not an async function:
+   * every token grant records one, and the store's promise is handed back as it is instead of
+   * wrapped in another (failures still arrive as a rejection, never as a throw).
+   */
+  function record(event: AuditEvent, trx?: Knex.Transaction): Promise<AuditRecord> {
+    if (!isAuditEventType(event.type)) return Promise.reject(AuditError.UNKNOWN_EVENT({ type: event.type }))
     const text = (v: string | null | undefined, max: number) => (v ? maskText(String(v)).slice(0, max) : null)
     return deps.store.append((prevHash) => {
       const at = event.at ?? now()

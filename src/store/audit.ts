@@ -72,8 +72,8 @@ export function createAuditStore(db: Db) {
    * written in arrival order. Each caller's promise settles only after its batch committed, so
    * nothing is acknowledged before it is durable.
    */
-  async function append(build: Build, trx?: Knex.Transaction): Promise<AuditRecord> {
-    if (trx) return (await appendIn(trx, [build]))[0]
+  function append(build: Build, trx?: Knex.Transaction): Promise<AuditRecord> {
+    if (trx) return appendIn(trx, [build]).then((records) => records[0])
     if (!sql.isPg) return appendGroupedOnSqlite(build)
     return new Promise<AuditRecord>((resolve, reject) => {
       pending.push({ build, resolve, reject })
