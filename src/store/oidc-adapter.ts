@@ -80,28 +80,21 @@ export function createAdapterClass(deps: AdapterDeps) {
 
   /**
    * PostgreSQL: the upserts of one turn of the event loop (concurrent token requests each save a
-   * token or two) go out as one multi-row statement per column set instead of one round trip
-   * each. Each caller is answered once its row is written. Two upserts of one row in a turn, or
-   * a failed statement, fall back to one statement per row, in order, so one bad row fails alone.
+   * token or two) go out as one multi-row statement instead of one round trip each. Each caller
+   * is answered once its row is written. Two upserts of one row in a turn, or a failed
+   * statement, fall back to one statement per row, in order, so one bad row fails alone.
    */
-  function upsertGrouped(columns: string[], values: unknown[]): Promise<void> {
+  function upsertGrouped(values: unknown[]): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       if (pendingUpserts.length === 0) setImmediate(flushUpserts)
-      pendingUpserts.push({ columns, values, resolve, reject })
+      pendingUpserts.push({ values, resolve, reject })
     })
   }
 
   function flushUpserts(): void {
     const batch = pendingUpserts
     pendingUpserts = []
-    const byColumns = new Map<string, PendingUpsert[]>()
-    for (const upsert of batch) {
-      const key = upsert.columns.join(',')
-      const group = byColumns.get(key)
-      if (group) group.push(upsert)
-      else byColumns.set(key, [upsert])
-    }
-    for (const group of byColumns.values()) void writeUpserts(group)
+    void writeUpserts(batch)
   }
 
   async function writeUpserts(group: PendingUpsert[]): Promise<void> {
@@ -110,7 +103,7 @@ export function createAdapterClass(deps: AdapterDeps) {
       for (let i = 0; i < group.length; i += MAX_UPSERT_ROWS) {
         const chunk = group.slice(i, i + MAX_UPSERT_ROWS)
         try {
-          await sql.run(upsertStatement(chunk[0].columns, chunk.length), chunk.flatMap((u) => u.values))
+          await sql.run(upsertStatement(chunk.length), chunk.flatMap((u) => u.values))
           for (const u of chunk) u.resolve()
         } catch {
           for (const u of chunk) await writeOneUpsert(u)
@@ -122,7 +115,7 @@ export function createAdapterClass(deps: AdapterDeps) {
   }
 
   function writeOneUpsert(u: PendingUpsert): Promise<void> {
-    return sql.run(upsertStatement(u.columns), u.values).then(() => u.resolve(), u.reject)
+    return sql.run(upsertStatement(1), u.values).then(() => u.resolve(), u.reject)
   }
 
   /** The row read with a token (null: known absent), once; undefined when nothing was kept. */
@@ -165,22 +158,25 @@ export function createAdapterClass(deps: AdapterDeps) {
     }
 
     async upsert(id: string, payload: Payload, expiresIn?: number): Promise<void> {
-      const row = {
-        type: this.name,
+      // In PAYLOAD_COLUMNS order. Sessions and grants name their account in a column: the
+      // account centre and "sign out everywhere" find them by it.
+      const values: unknown[] = [
+        this.name,
         id,
-        payload: JSON.stringify(payload),
-        grant_id: payload.grantId ?? (this.name === 'Grant' ? id : null),
-        user_code: payload.userCode ?? null,
-        uid: payload.uid ?? null,
-        // Sessions and grants name their account in a column: the account centre and "sign out everywhere" find them by it.
-        account_id: (this.name === 'Session' || this.name === 'Grant') && typeof payload.accountId === 'string' ? payload.accountId : null,
-        expires_at: expiresIn ? now() + expiresIn * 1000 : null,
-      }
+        JSON.stringify(payload),
+        payload.grantId ?? (this.name === 'Grant' ? id : null),
+        payload.userCode ?? null,
+        payload.uid ?? null,
+        (this.name === 'Session' || this.name === 'Grant') && typeof payload.accountId === 'string' ? payload.accountId : null,
+        expiresIn ? now() + expiresIn * 1000 : null,
+      ]
       related.clear()
-      // A session is never written back under an id that was ended (see ENDED_SESSION).
-      if (this.name === 'Session') await sql.run(sessionUpsertStatement(Object.keys(row)), [...Object.values(row), id])
-      else if (sql.isPg) await upsertGrouped(Object.keys(row), Object.values(row))
-      else await sql.run(upsertStatement(Object.keys(row)), Object.values(row))
+      if (this.name === 'Session') {
+        // A session is never written back under an id that was ended (see ENDED_SESSION).
+        values.push(id)
+        await sql.run(SESSION_UPSERT, values)
+      } else if (sql.isPg) await upsertGrouped(values)
+      else await sql.run(upsertStatement(1), values)
     }
 
     async find(id: string): Promise<Payload | undefined> {
@@ -357,34 +353,25 @@ export async function endSessionRows(conn: Knex, sessionIds: string[], at = Date
   return ended
 }
 
-const sessionUpserts = new Map<string, Statement>()
+/** The columns every model's row is written with, type and id first (the upserts' value order). */
+const PAYLOAD_COLUMNS = ['type', 'id', 'payload', 'grant_id', 'user_code', 'uid', 'account_id', 'expires_at'] as const
+const UPSERT_UPDATES = PAYLOAD_COLUMNS.filter((c) => c !== 'type' && c !== 'id').map((c) => `${c} = excluded.${c}`).join(', ')
 
 /**
  * A session's upsert that writes nothing when its id was ended: the upsert's values, then the id
  * once more for the check. expires_at is cast so that PostgreSQL types the bare parameter.
  */
-function sessionUpsertStatement(columns: string[]): Statement {
-  const key = columns.join(',')
-  let s = sessionUpserts.get(key)
-  if (!s) {
-    const updates = columns.filter((c) => c !== 'type' && c !== 'id').map((c) => `${c} = excluded.${c}`)
-    const values = columns.map((c) => (c === 'expires_at' ? 'cast(? as bigint)' : '?')).join(', ')
-    s = statement(
-      `session_upsert_${sessionUpserts.size}`,
-      `insert into oidc_payloads (${columns.join(', ')}) select ${values} where not exists (select 1 from oidc_payloads where type = '${ENDED_SESSION}' and id = ?) on conflict (type, id) do update set ${updates.join(', ')}`,
-    )
-    sessionUpserts.set(key, s)
-  }
-  return s
-}
+const SESSION_UPSERT = statement(
+  'session_upsert',
+  `insert into oidc_payloads (${PAYLOAD_COLUMNS.join(', ')}) select ${PAYLOAD_COLUMNS.map((c) => (c === 'expires_at' ? 'cast(? as bigint)' : '?')).join(', ')} where not exists (select 1 from oidc_payloads where type = '${ENDED_SESSION}' and id = ?) on conflict (type, id) do update set ${UPSERT_UPDATES}`,
+)
 
 const CONSUME = statement('payload_consume', 'update oidc_payloads set consumed_at = ? where type = ? and id = ? and consumed_at is null')
 const DESTROY = statement('payload_destroy', 'delete from oidc_payloads where type = ? and id = ?')
 const REVOKE_BY_GRANT = statement('payload_revoke_by_grant', 'delete from oidc_payloads where type = ? and grant_id = ?')
 
 interface PendingUpsert {
-  /** Column names, type and id first. */
-  columns: string[]
+  /** In PAYLOAD_COLUMNS order. */
   values: unknown[]
   resolve(): void
   reject(err: unknown): void
@@ -393,21 +380,16 @@ interface PendingUpsert {
 /** Most rows in one grouped PostgreSQL upsert (each row binds 9 values). */
 const MAX_UPSERT_ROWS = 16
 
-const upserts = new Map<string, Statement>()
+const upserts: Statement[] = []
 
-/**
- * Insert or replace `rows` rows (distinct keys); built from the columns (so a new column needs
- * no SQL edit), once per column set and row count.
- */
-function upsertStatement(columns: string[], rows = 1): Statement {
-  const key = `${columns.join(',')}|${rows}`
-  let s = upserts.get(key)
+/** Insert or replace `rows` rows (distinct keys), built once per row count. */
+function upsertStatement(rows: number): Statement {
+  let s = upserts[rows]
   if (!s) {
-    const updates = columns.filter((c) => c !== 'type' && c !== 'id').map((c) => `${c} = excluded.${c}`)
-    const tuple = `(${columns.map(() => '?').join(', ')})`
+    const tuple = `(${PAYLOAD_COLUMNS.map(() => '?').join(', ')})`
     const values = Array.from({ length: rows }, () => tuple).join(', ')
-    s = statement(`payload_upsert_${upserts.size}`, `insert into oidc_payloads (${columns.join(', ')}) values ${values} on conflict (type, id) do update set ${updates.join(', ')}`)
-    upserts.set(key, s)
+    s = statement(`payload_upsert_${rows}`, `insert into oidc_payloads (${PAYLOAD_COLUMNS.join(', ')}) values ${values} on conflict (type, id) do update set ${UPSERT_UPDATES}`)
+    upserts[rows] = s
   }
   return s
 }
