@@ -75,26 +75,39 @@ export function createAdapterClass(deps: AdapterDeps) {
     return rows.map((row) => ({ type: row.type, payload: row.payload, expires_at: row.expires_at, consumed_at: row.consumed_at }))
   }
 
-  /** PostgreSQL: upserts asked for during this turn of the event loop (see upsertGrouped). */
+  /** PostgreSQL: upserts waiting for the next grouped statement (see upsertGrouped). */
   let pendingUpserts: PendingUpsert[] = []
+  let upsertsWriting = false
 
   /**
-   * PostgreSQL: the upserts of one turn of the event loop (concurrent token requests each save a
-   * token or two) go out as one multi-row statement instead of one round trip each. Each caller
-   * is answered once its row is written. Two upserts of one row in a turn, or a failed
-   * statement, fall back to one statement per row, in order, so one bad row fails alone.
+   * PostgreSQL: concurrent token requests each save a token or two; their upserts go out as one
+   * multi-row statement instead of one round trip each. The first waits only for the end of the
+   * current turn of the event loop; those asked for while a statement is on its way form the
+   * next one, written when it returns (as the audit trail's appends are). One statement at a
+   * time also keeps two upserts of one row in their order. Each caller is answered once its row
+   * is written. Two upserts of one row in a batch, or a failed statement, fall back to one
+   * statement per row, in order, so one bad row fails alone.
    */
   function upsertGrouped(values: unknown[]): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      if (pendingUpserts.length === 0) setImmediate(flushUpserts)
       pendingUpserts.push({ values, resolve, reject })
+      if (!upsertsWriting) {
+        upsertsWriting = true
+        setImmediate(flushUpserts)
+      }
     })
   }
 
-  function flushUpserts(): void {
-    const batch = pendingUpserts
-    pendingUpserts = []
-    void writeUpserts(batch)
+  async function flushUpserts(): Promise<void> {
+    try {
+      while (pendingUpserts.length > 0) {
+        const batch = pendingUpserts
+        pendingUpserts = []
+        await writeUpserts(batch)
+      }
+    } finally {
+      upsertsWriting = false
+    }
   }
 
   async function writeUpserts(group: PendingUpsert[]): Promise<void> {

@@ -157,6 +157,24 @@ describe('oidc-provider adapter', () => {
     assert.ok(await tokens.find('at-many-2'))
   })
 
+  // Upserts asked for while a grouped statement is on its way form the next one (PostgreSQL):
+  // they must all land, and a row written in two successive batches must keep the later payload
+  // (two statements in flight on two pool connections could commit in either order).
+  it('writes upserts asked for during a write in the next one, each row ending with its last payload', async () => {
+    const tokens = new Adapter('AccessToken')
+    const writes: Promise<void>[] = []
+    for (let round = 0; round < 10; round += 1) {
+      writes.push(tokens.upsert('at-rounds', { n: round }, 600))
+      for (let i = 0; i < 3; i += 1) writes.push(tokens.upsert(`at-round-${round}-${i}`, { n: round * 10 + i }, 600))
+      await new Promise((resolve) => setImmediate(resolve)) // the next turn: an earlier batch may still be on its way
+    }
+    assert.deepEqual((await Promise.allSettled(writes)).map((r) => r.status), Array(40).fill('fulfilled'))
+    assert.equal((await tokens.find('at-rounds'))?.n, 9, 'the last of ten writes of one row, in ten batches, wins')
+    for (let round = 0; round < 10; round += 1) {
+      for (let i = 0; i < 3; i += 1) assert.equal((await tokens.find(`at-round-${round}-${i}`))?.n, round * 10 + i)
+    }
+  })
+
   // On PostgreSQL a token's lookup also reads its grant and session (one round trip instead of
   // three); what the provider then gets must be what the database holds.
   it("gives a token's grant and session as stored, also when they were read with the token", async () => {
