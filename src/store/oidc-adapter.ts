@@ -111,8 +111,7 @@ export function createAdapterClass(deps: AdapterDeps) {
   }
 
   async function writeUpserts(group: PendingUpsert[]): Promise<void> {
-    const rowKeys = new Set(group.map((u) => `${String(u.values[0])}\0${String(u.values[1])}`))
-    if (group.length > 1 && rowKeys.size === group.length) {
+    if (group.length > 1 && distinctRows(group)) {
       for (let i = 0; i < group.length; i += MAX_UPSERT_ROWS) {
         const chunk = group.slice(i, i + MAX_UPSERT_ROWS)
         try {
@@ -382,6 +381,11 @@ const SESSION_UPSERT = statement(
 const CONSUME = statement('payload_consume', 'update oidc_payloads set consumed_at = ? where type = ? and id = ? and consumed_at is null')
 const DESTROY = statement('payload_destroy', 'delete from oidc_payloads where type = ? and id = ?')
 const REVOKE_BY_GRANT = statement('payload_revoke_by_grant', 'delete from oidc_payloads where type = ? and grant_id = ?')
+
+/** Whether no row (type, id) appears twice: one multi-row upsert cannot write a row twice. */
+function distinctRows(group: PendingUpsert[]): boolean {
+  return new Set(group.map((u) => `${String(u.values[0])}\0${String(u.values[1])}`)).size === group.length
+}
 
 interface PendingUpsert {
   /** In PAYLOAD_COLUMNS order. */

@@ -12,6 +12,7 @@ import type { AuditEvent } from '../../src/audit/index.js'
 import { createRenderer } from '../../src/http/render.js'
 import { migrateLatest } from '../../src/store/db.js'
 import { useTestDb } from '../helpers/database.js'
+import { countDurableRows } from '../helpers/durable-counts.js'
 import { logLineSink, testConfig } from '../helpers/onedoor.js'
 
 function tokenIssued(n: number): AuditEvent {
@@ -34,23 +35,23 @@ describe('audit sink: background writes', () => {
   it('drain waits for every write started, those started while it waits included', async () => {
     const { admin, db } = await wiring()
     await admin.drain() // nothing pending: settles at once
-    const before = Number((await db('audit_events').count({ n: '*' }).first())?.n)
+    const before = (await countDurableRows(db)).auditEvents
     for (let n = 0; n < 25; n += 1) admin.sink(tokenIssued(n))
     const drained = admin.drain()
     for (let n = 25; n < 30; n += 1) admin.sink(tokenIssued(n))
     await drained
-    const after = Number((await db('audit_events').count({ n: '*' }).first())?.n)
+    const after = (await countDurableRows(db)).auditEvents
     assert.equal(after - before, 30, 'every record written by the time drain settles')
   })
 
   it('logs a record it cannot write, keeps the others, and still drains', async () => {
     const { admin, lines, db } = await wiring()
-    const before = Number((await db('audit_events').count({ n: '*' }).first())?.n)
+    const before = (await countDurableRows(db)).auditEvents
     admin.sink(tokenIssued(1))
     admin.sink({ ...tokenIssued(2), type: 'not.in.the.catalogue' } as unknown as AuditEvent)
     admin.sink(tokenIssued(3))
     await admin.drain()
-    const after = Number((await db('audit_events').count({ n: '*' }).first())?.n)
+    const after = (await countDurableRows(db)).auditEvents
     assert.equal(after - before, 2)
     const failures = lines.map((line) => JSON.parse(line) as { msg: string; type?: string; level: number }).filter((l) => l.msg === 'could not record audit event')
     assert.deepEqual(
