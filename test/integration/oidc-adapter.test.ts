@@ -248,6 +248,43 @@ describe('oidc-provider adapter', () => {
     statements.stop()
   })
 
+  // On PostgreSQL the token look-ups of concurrent requests go out as one statement
+  // (grouped-lookups.ts): each must still get its own row, grant and session, and nobody else's.
+  it('answers concurrent token look-ups each with its own row, grant and session, in few statements on PostgreSQL', async () => {
+    const grants = new Adapter('Grant')
+    const sessions = new Adapter('Session')
+    const refresh = new Adapter('RefreshToken')
+    const access = new Adapter('AccessToken')
+    for (let i = 0; i < 12; i += 1) {
+      await grants.upsert(`g-con-${i}`, { accountId: `a-con-${i}`, clientId: `c-con-${i}` }, 600)
+      await sessions.upsert(`s-con-${i}`, { uid: `uid-con-${i}`, accountId: `a-con-${i}` }, 600)
+      await refresh.upsert(`rt-con-${i}`, { grantId: `g-con-${i}`, sessionUid: `uid-con-${i}`, accountId: `a-con-${i}`, n: i }, 600)
+      await access.upsert(`at-con-${i}`, { grantId: `g-con-${i}`, accountId: `a-con-${i}`, n: i }, 600)
+    }
+    await refresh.upsert('rt-con-expired', { grantId: 'g-con-0', n: -1 }, 1)
+    now += 2000
+    const statements = countStatements(db)
+
+    // A refresh each: the token, then (from what came with it on PostgreSQL) its grant and session.
+    const refreshes = await Promise.all(Array.from({ length: 12 }, async (_, i) => {
+      const token = await refresh.find(`rt-con-${i}`)
+      return { n: token?.n, grant: (await grants.find(String(token?.grantId)))?.clientId, session: (await sessions.findByUid(String(token?.sessionUid)))?.accountId }
+    }))
+    assert.deepEqual(refreshes, Array.from({ length: 12 }, (_, i) => ({ n: i, grant: `c-con-${i}`, session: `a-con-${i}` })))
+    const refreshStatements = statements.count()
+
+    // Introspections without a type hint, mixed with absent and expired tokens.
+    const models = ['AccessToken', 'ClientCredentials', 'RefreshToken'].map((name) => new Adapter(name))
+    const presented = [...Array.from({ length: 12 }, (_, i) => `at-con-${i}`), 'rt-con-3', 'rt-con-expired', 'nope-con']
+    const introspected = await Promise.all(presented.map(async (id) => (await Promise.all(models.map((m) => m.find(id)))).map((p) => p?.n ?? null)))
+    assert.deepEqual(introspected, [...Array.from({ length: 12 }, (_, i) => [i, null, null]), [null, null, 3], [null, null, null], [null, null, null]])
+    if (db.client.config.client === 'pg') {
+      assert.ok(refreshStatements <= 2, `12 concurrent refresh look-ups took ${refreshStatements} statements`)
+      assert.ok(statements.count() - refreshStatements <= 2, `15 concurrent introspections took ${statements.count() - refreshStatements} statements`)
+    }
+    statements.stop()
+  })
+
   // The (type, account_id) index once served `type = ? and uid = ?` on SQLite with only its
   // first column usable: every refresh scanned all sessions (migration 20261128500000).
   it('plans each look-up on its own index, not a scan of every row of a type', async () => {
