@@ -347,6 +347,8 @@ const FIND_BY = {
   uid: statement('payload_by_uid', `${SELECT} uid = ? limit 1`),
   userCode: statement('payload_by_user_code', `${SELECT} user_code = ? limit 1`),
 }
+/** PostgreSQL's grouped token look-ups, for the test that checks their plans use the primary key. */
+export const GROUPED_TOKEN_LOOKUPS = { withRelated: FIND_WITH_RELATED, anyTypeWithRelated: FIND_TOKEN_WITH_RELATED }
 /**
  * An ended session's id is kept for a while as a row of type ENDED_SESSION. oidc-provider saves a
  * request's session when the request ends, so a request that loaded the session before a logout

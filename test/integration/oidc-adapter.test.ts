@@ -4,10 +4,10 @@
  * consume, and the cleanup of expired rows (issue 2, Storage).
  */
 import assert from 'node:assert/strict'
-import { createAdapterClass, deleteExpiredPayloads } from '../../src/store/oidc-adapter.js'
+import { createAdapterClass, deleteExpiredPayloads, GROUPED_TOKEN_LOOKUPS } from '../../src/store/oidc-adapter.js'
 import { createDb, migrateLatest, type Db } from '../../src/store/db.js'
 import type { ClientStore } from '../../src/store/clients.js'
-import { createTestDatabase, testConfig, type TestDatabase } from '../helpers/onedoor.js'
+import { createTestDatabase, testConfig, testDbKind, type TestDatabase } from '../helpers/onedoor.js'
 import { createPersonStore } from '../../src/store/persons.js'
 import { createEnterpriseStore } from '../../src/store/enterprises.js'
 import { statementPool } from '../../src/store/db.js'
@@ -299,6 +299,35 @@ describe('oidc-provider adapter', () => {
     for (const [sql, bindings, index] of plans) {
       const plan = await explain(sql, bindings)
       assert.ok(plan.includes(index), `${sql}\nexpected ${index}, planned:\n${plan}`)
+    }
+  })
+
+  // The grouped look-ups (`id = any($n)`) run as named prepared statements, so PostgreSQL soon
+  // plans them once for any ids: that generic plan must still probe the primary key by id, not
+  // read every token of a type. Planned over enough rows (added and rolled back) for the
+  // planner to see what a running service's table looks like; a near-empty one plans anything.
+  // SQLite never runs them (one statement per look-up, planned in the test above).
+  if (testDbKind() === 'pg') it('plans the grouped token look-ups as primary-key probes by id, also as generic plans', async () => {
+    const trx = await db.transaction()
+    try {
+      for (const type of ['AccessToken', 'ClientCredentials', 'RefreshToken']) {
+        await trx.raw(`insert into oidc_payloads (type, id, payload, grant_id, expires_at) select ?, 'plan-' || g, '{}', 'g-plan-' || (g % 500), 9999999999999 from generate_series(1, 5000) g`, [type])
+      }
+      await trx.raw('analyze oidc_payloads')
+      await trx.raw('set local plan_cache_mode = force_generic_plan')
+      const runs: [string, string, string][] = [
+        ['withRelated', '(text, text[])', "('RefreshToken', array['plan-1', 'plan-2'])"],
+        ['anyTypeWithRelated', '(text[])', "(array['plan-1', 'plan-2'])"],
+      ]
+      for (const [name, types, args] of runs) {
+        await trx.raw(`prepare grouped_plan_check ${types} as ${GROUPED_TOKEN_LOOKUPS[name as keyof typeof GROUPED_TOKEN_LOOKUPS].pgSql}`)
+        const result = await trx.raw(`explain execute grouped_plan_check ${args}`)
+        await trx.raw('deallocate grouped_plan_check')
+        const plan = (result.rows as Record<string, string>[]).map((r) => r['QUERY PLAN']).join('\n')
+        assert.match(plan, /Index Scan using oidc_payloads_pkey on oidc_payloads t\b.*\n\s*Index Cond: .*\(id\)::text = ANY \(\$\d\)/, `${name} planned:\n${plan}`)
+      }
+    } finally {
+      await trx.rollback()
     }
   })
 
