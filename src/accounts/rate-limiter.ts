@@ -8,7 +8,11 @@ import { hmacSha256 } from '../shared/crypto.js'
 import type { Transaction } from '../shared/transaction.js'
 
 export interface CounterStore {
-  increment(key: string, expiresAt: number): Promise<number>
+  /**
+   * Adds one to `key`'s counter (created with `expiresAt` if absent) and returns the new count,
+   * with the live count of `previousKey` read in the same statement.
+   */
+  incrementBeside(key: string, expiresAt: number, previousKey: string): Promise<{ count: number; previous: number }>
   decrement(key: string): Promise<void>
   sum(keys: string[]): Promise<number>
   remove(keys: string[], tx?: Transaction): Promise<void>
@@ -49,8 +53,8 @@ export function createRateLimiter(deps: { store: CounterStore; hashKey: Buffer; 
   async function hit(subject: string): Promise<boolean> {
     const [current, previous, windowEnd] = keys(subject)
     // Kept one extra window, so that it still counts as "previous" in the next one.
-    await deps.store.increment(current, windowEnd + windowMs)
-    return (await deps.store.sum([current, previous])) > rule.limit
+    const counts = await deps.store.incrementBeside(current, windowEnd + windowMs, previous)
+    return counts.count + counts.previous > rule.limit
   }
 
   /**
@@ -64,7 +68,7 @@ export function createRateLimiter(deps: { store: CounterStore; hashKey: Buffer; 
     const [current, previous, windowEnd] = keys(subject)
     // This attempt's own place in the window, from the atomic increment: a sum read afterwards
     // would also count attempts made after this one and refuse them all.
-    const [place, earlier] = await Promise.all([deps.store.increment(current, windowEnd + windowMs), deps.store.sum([previous])])
+    const { count: place, previous: earlier } = await deps.store.incrementBeside(current, windowEnd + windowMs, previous)
     const over = place + earlier > rule.limit
     return { over, release: () => deps.store.decrement(current) }
   }

@@ -22,12 +22,15 @@ function sumStatement(keys: number): Statement {
 }
 
 /**
- * One statement each, so that an attempt can be counted before it is checked (see the rate
- * limiter's `reserve`) at the cost of a single write; RETURNING needs SQLite 3.35.
+ * One statement, so that an attempt can be counted before it is checked (see the rate limiter's
+ * `reserve`) at the cost of a single write, which also reads the previous window's counter: a
+ * password sign-in reserves a place per account and per IP, and these were four round trips on
+ * PostgreSQL. RETURNING needs SQLite 3.35; its subquery sees the counters as they were before
+ * this statement, and reads another row than the one it writes.
  */
-const INCREMENT = statement(
-  'rate_limit_increment',
-  'insert into rate_limits ("key", "count", expires_at) values (?, 1, ?) on conflict ("key") do update set "count" = rate_limits."count" + 1 returning "count"',
+const INCREMENT_BESIDE = statement(
+  'rate_limit_increment_beside',
+  'insert into rate_limits ("key", "count", expires_at) values (?, 1, ?) on conflict ("key") do update set "count" = rate_limits."count" + 1 returning "count", (select coalesce(sum(p."count"), 0) from rate_limits p where p."key" = ? and p.expires_at > ?) as previous',
 )
 const DECREMENT = statement('rate_limit_decrement', 'update rate_limits set "count" = "count" - 1 where "key" = ? and "count" > 0')
 
@@ -45,12 +48,16 @@ export type RateLimitStore = ReturnType<typeof createRateLimitStore>
 
 export function createRateLimitStore(db: Db, now: () => number = Date.now) {
   const sql = createFastSql(db)
-  return { increment, decrement, sum, remove, deleteExpired }
+  return { incrementBeside, decrement, sum, remove, deleteExpired }
 
-  /** Adds one to the counter (created with `expiresAt` if absent) and returns the new count. */
-  async function increment(key: string, expiresAt: number): Promise<number> {
-    const [row] = sql.isPg ? await sql.rows(INCREMENT, [key, expiresAt]) : await sql.sqliteTransaction((session) => session.rows(INCREMENT, [key, expiresAt]))
-    return Number(row?.count ?? 1)
+  /**
+   * Adds one to `key`'s counter (created with `expiresAt` if absent) and returns the new count,
+   * with the live count of `previousKey`.
+   */
+  async function incrementBeside(key: string, expiresAt: number, previousKey: string): Promise<{ count: number; previous: number }> {
+    const values = [key, expiresAt, previousKey, now()]
+    const [row] = sql.isPg ? await sql.rows(INCREMENT_BESIDE, values) : await sql.sqliteTransaction((session) => session.rows(INCREMENT_BESIDE, values))
+    return { count: Number(row?.count ?? 1), previous: Number(row?.previous ?? 0) }
   }
 
   /** Takes one back from the counter (never below zero). */
