@@ -35,7 +35,7 @@ import {
 import { keyFromBase64 } from './shared/crypto.js'
 import { createClientStore } from './store/clients.js'
 import { createDb, migrateLatest, pingDb, type Db } from './store/db.js'
-import { isConnectionError } from './store/errors.js'
+import { isConnectionError, isUnstorableText } from './store/errors.js'
 import { createLogoutDeliveryStore } from './store/logout-deliveries.js'
 import { createSingleLogout } from './logout/index.js'
 import { createLogoutQueueStore } from './store/logout-queue.js'
@@ -174,7 +174,7 @@ export async function createOneDoor(config: Config, options: OneDoorOptions = {}
   const securityHeaderPairs = securityHeaderList({ https: servedOverHttps })
   app.use(securityHeaders(securityHeaderPairs))
   // A database outage answers 503 temporarily_unavailable, not 500 (issue 6, drill 1).
-  app.use(errorHandler(renderer, { isUnavailable: isConnectionError }))
+  app.use(errorHandler(renderer, { isUnavailable: isConnectionError, isBadInput: isUnstorableText }))
   app.use(healthRoutes({
     checks: {
       database: () => pingDb(db),

@@ -10,11 +10,17 @@ export type FieldProblem = 'required' | 'too_short' | 'too_long' | 'invalid'
 
 export function parseInput<S extends z.ZodType>(schema: S, input: unknown): z.infer<S> {
   const parsed = schema.safeParse(input ?? {})
-  if (parsed.success) return parsed.data
   const problems: Record<string, FieldProblem> = {}
-  for (const issue of parsed.error.issues) {
-    const field = issue.path.length > 0 ? String(issue.path[0]) : '(body)'
-    problems[field] ??= problemOf(issue, input)
+  if (parsed.success) {
+    // No field of a government record holds a NUL character, and PostgreSQL's text cannot: refused
+    // here, the same on both databases, instead of failing in (or being stored by) the database.
+    for (const [field, value] of Object.entries(parsed.data as object)) if (holdsNul(value)) problems[field] = 'invalid'
+    if (Object.keys(problems).length === 0) return parsed.data
+  } else {
+    for (const issue of parsed.error.issues) {
+      const field = issue.path.length > 0 ? String(issue.path[0]) : '(body)'
+      problems[field] ??= problemOf(issue, input)
+    }
   }
   const fields = Object.keys(problems)
   throw new AppError('ADMIN_INVALID_INPUT', `The request is not valid: ${fields.join(', ')}.`, { status: 400, details: { fields, problems } })
@@ -26,4 +32,11 @@ function problemOf(issue: z.core.$ZodIssue, input: unknown): FieldProblem {
   if (issue.code === 'too_big') return 'too_long'
   if (issue.code === 'too_small') return 'too_short'
   return 'invalid'
+}
+
+function holdsNul(value: unknown): boolean {
+  if (typeof value === 'string') return value.includes('\u0000')
+  if (Array.isArray(value)) return value.some(holdsNul)
+  if (value && typeof value === 'object') return Object.values(value).some(holdsNul)
+  return false
 }

@@ -25,6 +25,8 @@ export interface ErrorHandlerOptions {
    * of 500 server_error. Given by app.ts (driver knowledge stays in store/).
    */
   isUnavailable?: (err: unknown) => boolean
+  /** True for input the database refused to hold (a NUL byte in text): answered 400 invalid_request. */
+  isBadInput?: (err: unknown) => boolean
 }
 
 /** Seconds a client is asked to wait before retrying after a 503. */
@@ -45,6 +47,8 @@ export function errorHandler(renderer: Renderer, options: ErrorHandlerOptions = 
       } else if (status < 500 && err.expose !== false) {
         const code = err.error ?? (status === 404 ? 'not_found' : 'invalid_request')
         respond(ctx, renderer, status, code, err.error_description ?? safeMessage(err, status))
+      } else if (options.isBadInput?.(caught)) {
+        respond(ctx, renderer, 400, 'invalid_request', BAD_TEXT_DESCRIPTION)
       } else if (options.isUnavailable?.(caught)) {
         ctx.state.log?.warn({ err: caught }, 'dependency unavailable')
         ctx.set('retry-after', String(RETRY_AFTER_SECONDS))
@@ -56,6 +60,8 @@ export function errorHandler(renderer: Renderer, options: ErrorHandlerOptions = 
     }
   }
 }
+
+export const BAD_TEXT_DESCRIPTION = 'The request contains characters that cannot be processed.'
 
 export const UNAVAILABLE_DESCRIPTION = 'The service is temporarily unavailable. Please try again shortly.'
 

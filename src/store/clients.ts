@@ -5,6 +5,7 @@
 import { open, seal } from '../shared/crypto.js'
 import type { Knex } from 'knex'
 import type { Db } from './db.js'
+import { isStorableKey } from './errors.js'
 
 export interface ClientRecord {
   clientId: string
@@ -105,6 +106,7 @@ export function createClientStore(db: Db, keyEncryptionKey: Buffer, options: { c
 
   /** oidc-provider metadata for an active client, secret included; undefined otherwise. */
   async function findMetadata(clientId: string): Promise<Record<string, unknown> | undefined> {
+    if (!isStorableKey(clientId)) return undefined
     const hit = cache.get(clientId)
     if (hit && Date.now() - hit.at < cacheMs) return hit.value
     const row = await db('clients').where({ client_id: clientId }).first()

@@ -36,3 +36,20 @@ export async function insertedUnlessDuplicate(insert: PromiseLike<unknown>): Pro
     throw err
   }
 }
+
+/**
+ * PostgreSQL's text cannot hold U+0000: a parameter with one fails the whole statement (SQLSTATE
+ * 22021). No stored key has one, so a key that does (a token, client id or code sent with %00)
+ * names nothing, and look-ups answer "not found" without asking the database, on both databases.
+ */
+export function isStorableKey(value: string): boolean {
+  return !value.includes('\u0000')
+}
+
+/**
+ * Text the database refused to hold (a NUL byte in free text on PostgreSQL): bad input, answered
+ * 400 invalid_request by the HTTP layer rather than 500.
+ */
+export function isUnstorableText(err: unknown): boolean {
+  return (err as { code?: unknown } | undefined)?.code === '22021'
+}

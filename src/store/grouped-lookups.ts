@@ -8,7 +8,8 @@
  * requests that arrived together share it); those asked for while a statement is on its way form
  * the next one, sent when it returns. So batches grow with load and an idle server adds one turn.
  * A look-up is always sent after it was asked for, so it sees every write that had completed by
- * then, as a statement of its own would have.
+ * then, as a statement of its own would have. A statement that fails is sent again key by key,
+ * so a failure reaches only the callers whose key fails alone.
  */
 
 interface Waiter<Row> {
@@ -42,7 +43,10 @@ export function groupedLookups<Row>(lookup: (keys: string[]) => Promise<Row[]>, 
     try {
       rows = await lookup(keys)
     } catch (err) {
-      for (const key of keys) for (const w of batch.get(key)!) w.reject(err)
+      // One key the database refuses must not fail the requests that share its statement:
+      // each is asked again alone, and only the failing ones fail.
+      if (keys.length > 1) for (const key of keys) await send([key], batch)
+      else for (const w of batch.get(keys[0])!) w.reject(err)
       return
     }
     const byKey = new Map<string, Row[]>()

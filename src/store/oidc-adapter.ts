@@ -12,6 +12,7 @@ import { PERSON_COLUMNS } from './persons.js'
 import { readAlong } from './read-along.js'
 import { groupedLookups } from './grouped-lookups.js'
 import { isCutOff } from '../shared/sessions-cutoff.js'
+import { isStorableKey } from './errors.js'
 
 type Payload = Record<string, unknown> & { grantId?: string; userCode?: string; uid?: string; consumed?: unknown }
 
@@ -207,6 +208,7 @@ export function createAdapterClass(deps: AdapterDeps) {
     }
 
     async find(id: string): Promise<Payload | undefined> {
+      if (!isStorableKey(id)) return undefined
       if (this.name === 'Client') return clients.findMetadata(id)
       if (TOKEN_TYPES.has(this.name)) return this.fromRow((await findToken(this.name, id)).find((row) => row.type === this.name))
       if (sql.isPg) {
@@ -221,10 +223,12 @@ export function createAdapterClass(deps: AdapterDeps) {
     }
 
     async findByUserCode(userCode: string): Promise<Payload | undefined> {
+      if (!isStorableKey(userCode)) return undefined
       return this.findBy(FIND_BY.userCode, userCode)
     }
 
     async findByUid(uid: string): Promise<Payload | undefined> {
+      if (!isStorableKey(uid)) return undefined
       if (this.name !== 'Session') return this.findBy(FIND_BY.uid, uid)
       if (sql.isPg) {
         const kept = takeRelated(`Session\0${uid}`)

@@ -165,6 +165,47 @@ describe('bad input never causes a 5xx', () => {
     }
   })
 
+  // Token look-ups of concurrent requests share one statement on PostgreSQL (grouped-lookups.ts):
+  // a token the database cannot even compare (a NUL byte, bytes that are not UTF-8) must fail
+  // alone, and the other requests in its batch must get their answers.
+  describe('tokens the database cannot store', () => {
+    const strange = ['%00', 'a%00b', '%FF%FE', '%22%7B%7D%5C', `${'%E4%B8%80'.repeat(3000)}`]
+    it('answers each at introspection, revocation, refresh and userinfo with a 2xx or 4xx, and the valid tokens beside them as usual', async () => {
+      const grant = await send({ method: 'POST', path: '/token', headers: { ...json, 'content-type': FORM, authorization: basicAuth(client) }, body: 'grant_type=client_credentials' })
+      assert.equal(grant.status, 200, grant.text)
+      const valid = String(grant.json?.access_token)
+      const introspect = (token: string) => send({ method: 'POST', path: '/token/introspection', headers: { ...json, 'content-type': FORM, authorization: basicAuth(client) }, body: `token=${token}` })
+      for (let round = 0; round < 3; round += 1) {
+        const answers = await Promise.all([...strange.map(introspect), introspect(valid), ...strange.map(introspect), introspect(valid)])
+        answers.forEach((a, i) => assert.ok(a.status < 500, `introspection ${i}: ${a.status} ${a.text.slice(0, 200)}`))
+        const validAnswers = [answers[strange.length], answers[answers.length - 1]]
+        for (const a of validAnswers) assert.equal(a.json?.active, true, `the valid token beside them: ${a.text.slice(0, 200)}`)
+        for (const a of answers.filter((_, i) => i !== strange.length && i !== answers.length - 1)) assert.ok(a.status >= 400 || a.json?.active === false, a.text.slice(0, 200))
+      }
+      for (const token of strange) {
+        const revoke = await send({ method: 'POST', path: '/token/revocation', headers: { ...json, 'content-type': FORM, authorization: basicAuth(client) }, body: `token=${token}` })
+        assert.ok(revoke.status < 500, `revocation: ${revoke.status} ${revoke.text.slice(0, 200)}`)
+        assertClientError(await send({ method: 'POST', path: '/token', headers: { ...json, 'content-type': FORM, authorization: basicAuth(client) }, body: `grant_type=refresh_token&refresh_token=${token}` }), `refresh ${token.slice(0, 12)}`, /invalid_(grant|request)/)
+        const userinfo = await send({ method: 'POST', path: '/me', headers: { ...json, 'content-type': FORM }, body: `access_token=${token}` })
+        assert.ok(userinfo.status >= 400 && userinfo.status < 500, `userinfo: ${userinfo.status} ${userinfo.text.slice(0, 200)}`)
+      }
+    })
+  })
+
+  describe('keys with a NUL byte (PostgreSQL cannot hold one)', () => {
+    it('answers a client id, code, request_uri or interaction with one as unknown, never a 5xx', async () => {
+      const challenge = 'code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256'
+      const cb = encodeURIComponent(redirectUri)
+      assertClientError(await send({ path: `/auth?client_id=a%00b&response_type=code&scope=openid&redirect_uri=${cb}&${challenge}`, headers: html }), 'client_id at /auth', 'invalid_client')
+      assertClientError(await send({ method: 'POST', path: '/token', headers: { ...json, 'content-type': FORM }, body: 'grant_type=client_credentials&client_id=a%00b&client_secret=x' }), 'client_id at /token', 'invalid_client')
+      assertClientError(await send({ method: 'POST', path: '/token', headers: { ...json, 'content-type': FORM, authorization: basicAuth(client) }, body: `grant_type=authorization_code&code=a%00b&redirect_uri=${cb}&code_verifier=${'a'.repeat(43)}` }), 'code', 'invalid_grant')
+      const requestUri = await send({ path: `/auth?client_id=${client.clientId}&request_uri=urn%3Aietf%3Aparams%3Aoauth%3Arequest_uri%3Aa%00b`, headers: html })
+      assert.equal(requestUri.status, 303, requestUri.text.slice(0, 200))
+      assert.match(requestUri.text, /error=invalid_request_uri/)
+      assertClientError(await send({ path: '/interaction/a%00b', headers: html }), 'interaction uid')
+    })
+  })
+
   describe('pushed authorization requests', () => {
     it('refuses garbage, missing authentication, wrong content type and a huge body', async () => {
       const post = (body: string, headers: Record<string, string> = {}) =>

@@ -69,12 +69,14 @@ describe('grouped look-ups', () => {
     assert.deepEqual(found.map((rows) => rows.length), [1, 2, 1, 1, 0])
   })
 
-  it('fails only the callers whose lookup failed, and goes on with the next', async () => {
+  it('asks a failed lookup again key by key, so only the callers of a failing key fail', async () => {
     const rec = recordingLookup(TABLE, 'c')
-    const find = groupedLookups(rec.lookup, (row) => row.key, 2)
-    const outcomes = await Promise.allSettled(['a', 'b', 'c', 'd'].map(find))
-    assert.deepEqual(outcomes.map((o) => o.status), ['fulfilled', 'fulfilled', 'rejected', 'rejected'])
+    const find = groupedLookups(rec.lookup, (row) => row.key, 64)
+    const outcomes = await Promise.allSettled(['a', 'b', 'c', 'c', 'd'].map(find))
+    assert.deepEqual(outcomes.map((o) => o.status), ['fulfilled', 'fulfilled', 'rejected', 'rejected', 'fulfilled'])
     assert.match(String((outcomes[2] as PromiseRejectedResult).reason), /lookup of c failed/)
+    assert.deepEqual((outcomes[4] as PromiseFulfilledResult<Row[]>).value.map((r) => r.value), ['d1'])
+    assert.deepEqual(rec.batches, [['a', 'b', 'c', 'd'], ['a'], ['b'], ['c'], ['d']])
     assert.deepEqual((await find('d')).map((r) => r.value), ['d1'], 'a later lookup is sent')
   })
 })
