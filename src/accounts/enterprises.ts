@@ -12,7 +12,7 @@ import { parseUscc, type EnterpriseKind } from './uscc.js'
 
 export const EnterpriseError = defineErrors('ENTERPRISE', {
   USCC_INVALID: [400, 'The unified social credit code is not valid.'],
-  NAME_INVALID: [400, 'The organisation name must be 1 to 200 characters.'],
+  NAME_INVALID: [400, 'The organisation name must be 1 to 200 characters, without control characters.'],
   LEGAL_REPRESENTATIVE_INVALID: [400, 'The legal representative must be a registered person, given by resident ID number.'],
   ALREADY_EXISTS: [409, 'An organisation with this unified social credit code is already registered.'],
   NOT_FOUND: [404, 'No such organisation.'],
@@ -51,7 +51,8 @@ export function createEnterprises(deps: EnterprisesDeps) {
     const uscc = parseUscc(input.uscc ?? '')
     if (!uscc.ok) problems.push(EnterpriseError.USCC_INVALID({ problem: uscc.problem }))
     const name = (input.name ?? '').trim()
-    if (name.length < 1 || name.length > 200) problems.push(EnterpriseError.NAME_INVALID())
+    // No control characters (a NUL would also fail PostgreSQL's text), as for a person's name.
+    if (name.length < 1 || name.length > 200 || /[\u0000-\u001f]/.test(name)) problems.push(EnterpriseError.NAME_INVALID())
     const legalRepresentativeId = await findPersonIdByIdNumber(input.legalRepresentativeIdNumber ?? '')
     if (!legalRepresentativeId) problems.push(EnterpriseError.LEGAL_REPRESENTATIVE_INVALID())
     return { problems, uscc: uscc.ok ? uscc.value : '', kind: uscc.ok ? uscc.kind : undefined, name, legalRepresentativeId }

@@ -51,6 +51,7 @@ describe('onedoor org add / mandate add', function () {
     await assertRefused(['org', 'add', '--uscc', 'NOT-A-CODE', '--name', '某公司', '--legal-rep', rep.idNumber], /ENTERPRISE_USCC_INVALID/)
     await assertRefused(['org', 'add', '--uscc', USCC, '--name', '某公司', '--legal-rep', randomIdNumber()], /ENTERPRISE_LEGAL_REPRESENTATIVE_INVALID/)
     await assertRefused(['org', 'add', '--uscc', USCC, '--name', '  ', '--legal-rep', rep.idNumber], /ENTERPRISE_NAME_INVALID/)
+    await assertRefused(['org', 'add', '--uscc', USCC, '--name', '哈尔滨\t公司', '--legal-rep', rep.idNumber], /ENTERPRISE_NAME_INVALID/)
     assert.equal(await count('enterprises'), 0, 'nothing written')
   })
 
