@@ -5,6 +5,7 @@
  */
 import type * as z from 'zod'
 import { AppError } from '../shared/errors.js'
+import { isStorableKey } from '../store/errors.js'
 
 export type FieldProblem = 'required' | 'too_short' | 'too_long' | 'invalid'
 
@@ -35,7 +36,7 @@ function problemOf(issue: z.core.$ZodIssue, input: unknown): FieldProblem {
 }
 
 function holdsNul(value: unknown): boolean {
-  if (typeof value === 'string') return value.includes('\u0000')
+  if (typeof value === 'string') return !isStorableKey(value)
   if (Array.isArray(value)) return value.some(holdsNul)
   if (value && typeof value === 'object') return Object.values(value).some(holdsNul)
   return false

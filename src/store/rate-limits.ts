@@ -8,7 +8,8 @@ import type { Db } from './db.js'
 import { createFastSql, statement, type Statement } from './fast-sql.js'
 
 /**
- * `sum` runs before every password sign-in (per account and per IP): a prepared statement per
+ * `sum` answers the rate limiter's `count` and `isBlocked` (a password sign-in's reservation reads
+ * the previous window with its increment instead, see INCREMENT_BESIDE): a prepared statement per
  * number of keys (always two from the rate limiter) instead of building it with knex each time.
  */
 const sumStatements = new Map<number, Statement>()
